@@ -1,0 +1,68 @@
+# wiloc: two commands matter. `make book` sets everything up and builds the book;
+# `make test` runs every check (lint, unit tests, every notebook, strict book build,
+# browser check). PROFILE=quick (default, CI) or PROFILE=full (the papers' protocols).
+
+PYTHON ?= python3.11
+PROFILE ?= quick
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONUNBUFFERED := 1
+# Notebook kernels and the CLI must find the venv's Python first.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help setup notebooks book html test lint unit slow browser-deps js-deps bench lab clean
+
+help:
+	@echo "make book [PROFILE=quick|full]  set up, run every notebook with Papermill, build build/html"
+	@echo "make test                       lint, unit tests, notebooks (quick), strict book build, browser check"
+	@echo "make bench                      benchmarks -> build/bench.json"
+	@echo "make lab                        JupyterLab on the notebooks"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+setup: $(STAMP) js-deps
+
+js-deps:
+	@test -d node_modules || npm ci --no-audit --no-fund --loglevel=error
+
+notebooks: $(STAMP)
+	$(BIN)/wiloc run --all --profile $(PROFILE) --no-progress
+
+html: setup
+	$(BIN)/wiloc book
+
+book: setup notebooks html
+	@echo "open build/html/index.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not browser"
+
+# Headless Chromium from Debian's packages for the browser check (root on CI machines).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+slow: $(STAMP)
+	$(BIN)/pytest -q -m "slow or browser"
+
+test: setup lint unit
+	$(MAKE) --no-print-directory notebooks PROFILE=quick
+	$(BIN)/wiloc book --strict
+	$(MAKE) --no-print-directory browser-deps
+	$(MAKE) --no-print-directory slow
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build

@@ -1,0 +1,89 @@
+"""The runner and the `wiloc` command, on tiny notebooks executed for real by Papermill."""
+
+import json
+
+import pytest
+
+from wiloc_core import cli, runner
+
+TINY = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Tiny
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+profile = "quick"
+seed = 0
+divisor = 1
+```
+
+```{code-cell} ipython3
+answer = 10 / divisor
+print("answer", answer, profile)
+```
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "50-tiny.md"
+    path.write_text(TINY)
+    return path
+
+
+def test_run_injects_parameters_and_records_time(tiny, isolated_build):
+    result = runner.run_notebook(tiny, {"divisor": 4}, profile="full", progress=False)
+    text = result.executed.read_text()
+    assert "answer 2.5 full" in text
+    executed = json.loads(text)
+    injected = [c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert injected and "hide-input" in injected[0]["metadata"]["tags"]
+    timings = json.loads((isolated_build / "timings.json").read_text())
+    assert timings["notebooks"]["50-tiny"]["profile"] == "full"
+    assert timings["total_seconds"] == timings["notebooks"]["50-tiny"]["seconds"]
+
+
+def test_cli_failure_names_the_cell(tiny, isolated_build, capsys):
+    code = cli.main(["run", str(tiny), "-p", "divisor", "0", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "ZeroDivisionError" in err and "cell" in err and "answer = 10 / divisor" in err
+
+
+def test_parameter_values_parse_as_json_or_text():
+    assert runner.parse_parameter_value("3") == 3
+    assert runner.parse_parameter_value("[1, 2]") == [1, 2]
+    assert runner.parse_parameter_value("null") is None
+    assert runner.parse_parameter_value("manhattan") == "manhattan"
+
+
+def test_unknown_notebook_is_a_clear_error(capsys):
+    assert cli.main(["run", "no-such-notebook", "--no-progress"]) == 1
+    assert "parameter 'notebook'" in capsys.readouterr().err
+
+
+def test_report_json_has_the_documented_fields(isolated_build, capsys, monkeypatch, tmp_path):
+    from wiloc_core import paths
+
+    monkeypatch.setattr(paths, "committed_results_dir", lambda: tmp_path / "none")
+    folder = isolated_build / "results" / "07-demo"
+    folder.mkdir(parents=True)
+    (folder / "report.json").write_text(json.dumps([{
+        "kind": "claim", "paper": "001", "item": "§4.2", "row": "a claim", "column": "verdict",
+        "ours": True, "unit": "", "profile": "quick", "seed": 0, "data_kind": "real",
+        "notebook": "07-demo", "note": "", "direction_holds": True}]))
+    assert cli.main(["report", "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert {"paper", "item", "row", "column", "unit", "paper_value", "ours", "profile",
+            "data_kind", "status"} <= set(record)
+    assert record["status"] == "direction reproduced" and record["paper"] == "001"

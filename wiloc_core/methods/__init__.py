@@ -1,0 +1,1 @@
+"""Localization methods: classic baselines and the papers' pipelines."""

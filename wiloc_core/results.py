@@ -1,0 +1,193 @@
+"""Results of one notebook run: tables, figures, key numbers and report records.
+
+A notebook creates one :class:`ResultSet`, adds what it regenerated, and calls
+:meth:`ResultSet.save`. Everything lands in ``build/results/<notebook-stem>/``:
+
+- ``<table>.csv`` for every table, ``<figure>.png`` and ``.svg`` for every figure;
+- ``summary.json``: key numbers with units, the profile, seed, data kind and parameters;
+- ``report.json``: the records the reproduction report compares with the paper-values
+  registry (one per regenerated paper value or checked claim);
+- ``provenance.json``: commit, date, machine, duration: what differs between two
+  otherwise identical runs lives only here, so the other files are byte-identical for
+  the same seed on the same machine.
+
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from wiloc_core import atomic, paths
+from wiloc_core.errors import ParameterError
+
+DATA_KINDS = ("real", "simulated")
+RECORD_KINDS = ("value", "claim")
+
+
+def _plain(value):
+    """A JSON-friendly version of a NumPy scalar or array."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+class ResultSet:
+    """Collects and saves the results of one notebook run.
+
+    Parameters
+    ----------
+    stem : str
+        Notebook stem, e.g. ``"00-fingerprint-datasets"``: the results folder's name.
+    profile : {"quick", "full"}
+    seed : int
+    data_kind : {"real", "simulated"}
+        The default data kind of this run's records; a record may override it.
+    parameters : dict, optional
+        The notebook's parameters, saved in ``summary.json``.
+    out_dir : path, optional
+        Defaults to ``build/results/<stem>``.
+    """
+
+    def __init__(self, stem, *, profile, seed, data_kind, parameters=None, out_dir=None):
+        if data_kind not in DATA_KINDS:
+            raise ParameterError("data_kind", f"one of {DATA_KINDS}", data_kind)
+        self.stem = stem
+        self.profile = profile
+        self.seed = int(seed)
+        self.data_kind = data_kind
+        self.parameters = {k: _plain(v) for k, v in (parameters or {}).items()}
+        self.out_dir = Path(out_dir) if out_dir is not None else paths.results_dir(stem)
+        self.values: dict[str, dict] = {}
+        self.records: list[dict] = []
+        self.tables: list[str] = []
+        self.figures: list[str] = []
+        self._started = time.perf_counter()
+
+    # -- adding results ---------------------------------------------------------------
+    def table(self, name: str, frame, *, index: bool = False, float_format: str = "%.6g"):
+        """Save a pandas DataFrame as ``<name>.csv`` (now, atomically); return the frame."""
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=index, float_format=float_format, lineterminator="\n")
+        atomic.write_text(self.out_dir / f"{name}.csv", buffer.getvalue())
+        if name not in self.tables:
+            self.tables.append(name)
+        return frame
+
+    def figure(self, name: str, fig, *, glue: bool = False):
+        """Save a Matplotlib figure as PNG and SVG (deterministic metadata); optionally glue it."""
+        import matplotlib
+
+        with matplotlib.rc_context({"svg.hashsalt": f"wiloc-{name}"}):
+            for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format=fmt, metadata=metadata, dpi=110, bbox_inches="tight")
+                atomic.write_bytes(self.out_dir / f"{name}.{fmt}", buffer.getvalue())
+        if name not in self.figures:
+            self.figures.append(name)
+        if glue:
+            _glue(name, fig)
+        return fig
+
+    def value(self, key: str, value, *, unit: str = "", glue: bool = True):
+        """Record a key number for ``summary.json`` and glue it for use in the text."""
+        value = _plain(value)
+        self.values[key] = {"value": value, "unit": unit}
+        if glue:
+            _glue(key, value)
+        return value
+
+    def compare(self, paper: str, item: str, row: str, column: str, ours, *, unit: str | None = None,
+                data_kind: str | None = None, direction_holds: bool | None = None, note: str = ""):
+        """Record a regenerated value that the report sets beside the paper's.
+
+        The paper's value is looked up in the registry by (paper, item, row, column)
+        when the report is built, so the key must exist there.
+        ``direction_holds`` says whether the qualitative effect the value stands for
+        (e.g. "proposed beats conventional") holds in our run, when that is defined.
+        """
+        from wiloc_core import paper_values
+
+        entry = paper_values.paper_entry(paper, item, row, column)
+        record = self._record("value", paper, item, row, column, data_kind, note)
+        record.update(ours=_plain(float(ours)), unit=unit if unit is not None else entry["unit"],
+                      direction_holds=direction_holds)
+        self.records.append(record)
+        return record
+
+    def claim(self, paper: str, item: str, claim: str, holds: bool, *, evidence: str = "",
+              data_kind: str | None = None):
+        """Record a verdict on one of the paper's qualitative claims."""
+        record = self._record("claim", paper, item, claim, "verdict", data_kind, evidence)
+        record.update(ours=bool(holds), unit="", direction_holds=bool(holds))
+        self.records.append(record)
+        return record
+
+    def _record(self, kind, paper, item, row, column, data_kind, note):
+        data_kind = data_kind or self.data_kind
+        if data_kind not in DATA_KINDS:
+            raise ParameterError("data_kind", f"one of {DATA_KINDS}", data_kind)
+        return {"kind": kind, "paper": str(paper), "item": item, "row": row, "column": column,
+                "profile": self.profile, "seed": self.seed, "data_kind": data_kind,
+                "notebook": self.stem, "note": note}
+
+    # -- saving -----------------------------------------------------------------------
+    def save(self) -> Path:
+        """Write ``summary.json``, ``report.json`` and ``provenance.json``; return the folder."""
+        summary = {"notebook": self.stem, "profile": self.profile, "seed": self.seed,
+                   "data_kind": self.data_kind, "parameters": self.parameters,
+                   "values": self.values, "tables": self.tables, "figures": self.figures}
+        atomic.write_json(self.out_dir / "summary.json", summary)
+        atomic.write_json(self.out_dir / "report.json", self.records)
+        atomic.write_json(self.out_dir / "provenance.json",
+                          provenance(self.profile, self.seed, time.perf_counter() - self._started))
+        return self.out_dir
+
+
+def _glue(name, value):
+    """Glue into the running notebook when there is one (myst-nb), silently otherwise."""
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is None:
+            return
+        from myst_nb import glue
+    except ImportError:
+        return
+    glue(name, value, display=False)
+
+
+def git_commit() -> tuple[str, bool]:
+    """The repository's HEAD commit and whether the work tree has uncommitted changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=paths.repo_root(), capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD") or "unknown"
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", False
+    return commit, dirty
+
+
+def machine_description() -> str:
+    import os
+
+    return f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores, {platform.system()})"
+
+
+def provenance(profile: str, seed: int, duration_s: float) -> dict:
+    commit, dirty = git_commit()
+    return {"commit": commit, "dirty": dirty,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine_description(), "python": sys.version.split()[0],
+            "profile": profile, "seed": int(seed), "duration_s": round(float(duration_s), 2)}
