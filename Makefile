@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) js-deps
 
 js-deps:
-	@test -d node_modules || npm ci --no-audit --no-fund --loglevel=error
+	@test -f node_modules/.package-lock.json || npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 notebooks: $(STAMP)
 	$(BIN)/wiloc run --all --profile $(PROFILE) --no-progress

@@ -1,0 +1,705 @@
+"""Assemble and build the wiloc book (Jupyter Book 1, i.e. Sphinx) from executed notebooks.
+
+The book never executes anything: it shows exactly what Papermill ran. The pipeline is
+
+    book/ (static sources)  +  build/executed/<stem>.ipynb  +  data/manifest.json
+        -> build/book-src/  (assembled Sphinx source tree, generated ``_toc.yml`` and ``data.md``)
+        -> ``jupyter-book config sphinx build/book-src``  (writes ``conf.py``)
+        -> ``sphinx-build -b html build/book-src build/html``  ->  build/html/index.html
+
+Chapters are grouped into parts by the two digits their stem starts with (see :data:`PARTS`),
+and only the executed notebooks that exist are listed, so a chapter that has not been run
+yet leaves a gap in the book rather than breaking it.
+
+The JavaScript a page needs (MathJax 3, RequireJS and the ipywidgets embed manager) comes
+from npm packages (``package.json`` at the repository root) and is served from the book's
+own ``_vendor/`` folder, next to ``book/_extra/_vendor/wiloc/widgets-setup.js`` (which points
+RequireJS at the widget manager and lets widgets typeset with MathJax 3): nothing is
+fetched from a CDN when a reader opens a page. ``book/_config.yml`` names these scripts;
+:func:`assemble` checks that every script it names was copied.
+
+Examples
+--------
+From Python::
+
+    from wiloc_core.book import build_book
+    index = build_book(strict=True)       # build/html/index.html
+
+From the shell::
+
+    python -m wiloc_core.book --strict
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wiloc_core import paths
+from wiloc_core.errors import WilocError
+
+
+#: Chapter parts in book order: (part caption, stem prefixes of its chapters).
+#: A chapter's prefix is the two digits its stem starts with (``10-ctf-transfer`` -> ``"10"``);
+#: each paper owns a decade of prefixes, so it may have several chapters (``20-...``,
+#: ``21-...``), listed in file-name order.
+def _decade(tens: int) -> tuple[str, ...]:
+    """The ten two-digit prefixes ``"<tens>0"`` … ``"<tens>9"``."""
+    return tuple(f"{tens}{unit}" for unit in range(10))
+
+
+PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Foundations", _decade(0)),
+    ("Paper 000: CTF transfer learning", _decade(1)),
+    ("Paper 001: Multi-surrogate teachers", _decade(2)),
+    ("Paper 002: LoFi", _decade(3)),
+    ("Paper 003: EVAL", _decade(4)),
+    ("Paper 004: WiFi Trilateration Net", _decade(5)),
+)
+#: Caption of the last part: the generated data page, then the reproduction report.
+REFERENCE_PART = "Reference"
+#: Caption for executed notebooks whose prefix is in no part (listed before the reference).
+UNMAPPED_PART = "Further chapters"
+#: Stem of the reproduction report, always placed last.
+REPORT_STEM = "99-reproduction-report"
+#: Name (without suffix) of the generated data page.
+DATA_PAGE = "data"
+
+#: Files copied from ``node_modules`` to ``<html>/_vendor/<target>``: (package folder,
+#: glob patterns inside it, target folder). MathJax loads its fonts and TeX extensions
+#: lazily relative to its own script, so its whole ``es5`` tree is copied.
+JS_ASSETS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("mathjax/es5", ("**/*",), "mathjax"),
+    ("requirejs", ("require.js",), "requirejs"),
+    ("@jupyter-widgets/html-manager/dist",
+     ("embed-amd.js", "*.woff2", "*.woff", "*.ttf", "*.eot", "*.svg"), "html-manager"),
+)
+#: Files whose absence means ``npm ci`` has not been run.
+JS_SENTINELS = (
+    "mathjax/es5/tex-mml-chtml.js",
+    "requirejs/require.js",
+    "@jupyter-widgets/html-manager/dist/embed-amd.js",
+)
+#: Folder inside the assembled source tree that Sphinx copies verbatim into the html root
+#: (``html_extra_path``). It is not ``_static``: Jupyter Book 1 would add every ``.js`` file
+#: under ``_static`` to every page.
+EXTRA_DIR = "_extra"
+VENDOR_DIR = "_vendor"
+#: Tags that already hide or remove a cell's input.
+_HIDING_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
+_PREFIX = re.compile(r"^(\d\d)")
+
+
+class BookError(WilocError):
+    """The book cannot be assembled or built; the message says which file and why."""
+
+
+# --------------------------------------------------------------------------------------
+# JavaScript assets
+# --------------------------------------------------------------------------------------
+
+
+def node_modules_dir() -> Path:
+    """``node_modules/`` next to the repository's ``package.json`` (git-ignored)."""
+    return paths.repo_root() / "node_modules"
+
+
+def ensure_js_assets(node_modules: Path | None = None, install: bool = True) -> Path:
+    """Make sure the npm packages the book serves locally are installed.
+
+    Runs ``npm ci`` (or ``npm install`` when there is no lock file) in the folder holding
+    ``package.json`` only when a file of :data:`JS_SENTINELS` is missing, so calling it
+    again is cheap.
+
+    Parameters
+    ----------
+    node_modules : Path, optional
+        Folder holding the packages; defaults to :func:`node_modules_dir`.
+    install : bool
+        Run npm when something is missing; if False, raise instead.
+
+    Returns
+    -------
+    Path
+        The ``node_modules`` folder.
+
+    Raises
+    ------
+    BookError
+        When a package is missing and cannot be installed (no npm, npm failed, or
+        ``install`` is False).
+    """
+    node_modules = Path(node_modules) if node_modules is not None else node_modules_dir()
+    missing = [s for s in JS_SENTINELS if not (node_modules / s).is_file()]
+    if not missing:
+        return node_modules
+    project = node_modules.parent
+    if not install or not (project / "package.json").is_file():
+        raise BookError(f"{node_modules}: missing {', '.join(missing)}; run `npm ci --ignore-scripts` "
+                        f"in {project}")
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BookError(f"{node_modules}: missing {', '.join(missing)} and `npm` is not on PATH "
+                        "(install Node.js and npm, e.g. `apt-get install -y nodejs npm`)")
+    verb = "ci" if (project / "package-lock.json").is_file() else "install"
+    command = [npm, verb, "--ignore-scripts", "--no-audit", "--no-fund"]
+    print(f"[wiloc.book] {' '.join(command[1:])} in {project}", flush=True)
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    still = [s for s in JS_SENTINELS if not (node_modules / s).is_file()]
+    if done.returncode != 0 or still:
+        raise BookError(f"`npm {verb}` in {project} failed (exit {done.returncode}); missing "
+                        f"{', '.join(still) or 'nothing'}:\n{done.stderr[-2000:]}")
+    return node_modules
+
+
+def copy_js_assets(node_modules: Path, target: Path) -> list[Path]:
+    """Copy the files of :data:`JS_ASSETS` from ``node_modules`` into ``target``.
+
+    Returns
+    -------
+    list of Path
+        The copied files.
+    """
+    copied = []
+    for package, patterns, folder in JS_ASSETS:
+        root = node_modules / package
+        for pattern in patterns:
+            for source in sorted(root.glob(pattern)):
+                if not source.is_file() or source.suffix == ".map":
+                    continue
+                destination = target / folder / source.relative_to(root)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination)
+                copied.append(destination)
+    return copied
+
+
+# --------------------------------------------------------------------------------------
+# Table of contents
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the book: its caption and the page names (no suffix) in order."""
+
+    caption: str
+    files: tuple[str, ...]
+
+
+def part_of(stem: str) -> str:
+    """The part caption a chapter stem belongs to.
+
+    Parameters
+    ----------
+    stem : str
+        Notebook file name without suffix, e.g. ``"00-fingerprint-datasets"``.
+
+    Returns
+    -------
+    str
+        A caption of :data:`PARTS`, :data:`REFERENCE_PART` for the report, or
+        :data:`UNMAPPED_PART` when the prefix is in no part.
+    """
+    if stem == REPORT_STEM:
+        return REFERENCE_PART
+    match = _PREFIX.match(stem)
+    if match:
+        for caption, prefixes in PARTS:
+            if match.group(1) in prefixes:
+                return caption
+    return UNMAPPED_PART
+
+
+def plan_toc(stems: Sequence[str], with_data_page: bool = True) -> list[Part]:
+    """Group chapter stems into the book's parts; empty parts are left out.
+
+    Parameters
+    ----------
+    stems : sequence of str
+        Executed notebooks present (file names without ``.ipynb``).
+    with_data_page : bool
+        Put the generated data page first in the reference part.
+
+    Returns
+    -------
+    list of Part
+        In book order: :data:`PARTS`, then :data:`UNMAPPED_PART`, then :data:`REFERENCE_PART`.
+    """
+    grouped: dict[str, list[str]] = {}
+    for stem in sorted(stems):
+        grouped.setdefault(part_of(stem), []).append(stem)
+    order = [caption for caption, _ in PARTS] + [UNMAPPED_PART]
+    plan = [Part(caption, tuple(grouped[caption])) for caption in order if grouped.get(caption)]
+    reference = ([DATA_PAGE] if with_data_page else []) + grouped.get(REFERENCE_PART, [])
+    if reference:
+        plan.append(Part(REFERENCE_PART, tuple(reference)))
+    return plan
+
+
+def render_toc(plan: Sequence[Part], root: str = "intro") -> str:
+    """The ``_toc.yml`` text (jb-book format) for a plan from :func:`plan_toc`."""
+    lines = ["# Generated by wiloc_core.book from the executed notebooks present; do not edit.",
+             "format: jb-book", f"root: {root}"]
+    if plan:
+        lines.append("parts:")
+    for part in plan:
+        lines.append(f"  - caption: {json.dumps(part.caption)}")
+        lines.append("    chapters:")
+        lines.extend(f"      - file: {name}" for name in part.files)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# Data page
+# --------------------------------------------------------------------------------------
+
+#: Manifest keys read for each field, first found wins (the manifest's own names first).
+_FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "id", "key"),
+    "kind": ("kind", "type", "signal"),
+    "path": ("path", "file", "local_path"),
+    "sha256": ("sha256", "checksum", "hash"),
+    "size_bytes": ("size_bytes", "size", "bytes"),
+    "licence": ("licence", "license"),
+    "citation": ("citation", "cite", "reference"),
+    "source_url": ("source_url", "url", "homepage", "doi"),
+    "download_url": ("download_url",),
+    "direct_download": ("direct_download",),
+    "download_note": ("download_note", "note"),
+    "description": ("description", "summary"),
+    "shapes": ("shapes",),
+}
+_FIELD_LABELS = {
+    "kind": "Kind", "path": "File", "sha256": "sha256", "size_bytes": "Size (bytes)",
+    "licence": "Licence", "citation": "Citation", "source_url": "Source",
+    "download_url": "Download", "direct_download": "Direct download",
+    "download_note": "How to get it", "shapes": "Array shapes",
+}
+
+
+def load_manifest_entries(path: Path) -> tuple[str, list[dict]]:
+    """Read the data manifest leniently, for display.
+
+    Accepts ``{"datasets": [...]}`` (the project's layout; ``"entries"`` also works), a bare
+    list of entries, or an object mapping name -> entry. Field names may vary
+    (``license``/``licence``, ``url``/``source_url``...; see ``_FIELD_KEYS``).
+
+    Parameters
+    ----------
+    path : Path
+        The manifest file (``data/manifest.json``).
+
+    Returns
+    -------
+    about : str
+        The manifest's ``about`` text, or ``""``.
+    entries : list of dict
+        Normalised entries with the keys of ``_FIELD_KEYS`` (missing ones are ``None``)
+        plus ``extra``: the entry's other keys.
+
+    Raises
+    ------
+    BookError
+        When the file is missing, is not JSON, has no entries, or an entry is not an
+        object or has no name.
+    """
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BookError(f"{path}: data manifest not found; the book's data page is built from it "
+                        "(its format: wiloc_core/data/manifest.py)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BookError(f"{path}: data manifest is not valid JSON: {exc}") from None
+    about = ""
+    if isinstance(raw, dict):
+        about = raw.get("about", "") if isinstance(raw.get("about", ""), str) else ""
+        items = next((raw[k] for k in ("datasets", "entries") if k in raw), None)
+        if items is None and raw and all(isinstance(v, dict) for v in raw.values()):
+            items = [{"name": k, **v} for k, v in raw.items()]
+    else:
+        items = raw
+    if not isinstance(items, list):
+        raise BookError(f"{path}: expected a 'datasets' list of entries, found "
+                        f"{type(items).__name__ if items is not None else 'no such list'}")
+    if not items:
+        raise BookError(f"{path}: the 'datasets' list is empty")
+    entries = []
+    used = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BookError(f"{path}: datasets[{index}] is a {type(item).__name__}, expected an object")
+        entry: dict = {}
+        for field, keys in _FIELD_KEYS.items():
+            key = next((k for k in keys if k in item), None)
+            entry[field] = item[key] if key is not None else None
+            used.update([key] if key else [])
+        if not isinstance(entry["name"], str) or not entry["name"].strip():
+            raise BookError(f"{path}: datasets[{index}] has no 'name'")
+        entry["extra"] = {k: v for k, v in item.items()
+                          if not any(k in keys for keys in _FIELD_KEYS.values())}
+        entries.append(entry)
+    return about, entries
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|$~&])")
+
+
+def _md_text(value) -> str:
+    """Plain text made safe for MyST: markdown and math characters backslash-escaped."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_code(value) -> str:
+    """Inline code span that survives backticks inside the value."""
+    text = " ".join(str(value).split())
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_url(value) -> str:
+    """A link for http(s) URLs without spaces or angle brackets, else escaped text."""
+    text = str(value).strip()
+    if re.fullmatch(r"https?://[^\s<>]+", text):
+        return f"<{text}>"
+    return _md_text(text)
+
+
+def _md_value(field: str, value) -> str:
+    if field in ("path", "sha256"):
+        return _md_code(value)
+    if field in ("source_url", "download_url"):
+        return _md_url(value)
+    if field == "direct_download":
+        return "yes" if value else "no (see how to get it)"
+    if field == "shapes" and isinstance(value, dict):
+        return ", ".join(f"{_md_text(k)}: {_md_code(tuple(v) if isinstance(v, list) else v)}"
+                         for k, v in value.items())
+    if field == "size_bytes" and isinstance(value, int):
+        return f"{value:,}"
+    return _md_text(value)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "dataset"
+
+
+def render_data_page(entries: Sequence[dict], about: str = "",
+                     manifest_name: str = "data/manifest.json") -> str:
+    """The MyST text of the data page: a summary table and one section per dataset.
+
+    Parameters
+    ----------
+    entries : sequence of dict
+        From :func:`load_manifest_entries`.
+    about : str
+        The manifest's own description, shown first.
+    manifest_name : str
+        How the page names the manifest file.
+    """
+    out = ["# Data", ""]
+    out += [f"This page is generated from `{manifest_name}` each time the book is built. "
+            "The repository holds no data: each file is read from the folder named by "
+            "`WILOC_DATA` (or from the download cache) and checked against the sha256 below "
+            "before use. When a file is missing, a chapter falls back to a simulated stand-in "
+            "and says so in a visible box at the top of its results.", ""]
+    if about:
+        out += [_md_text(about), ""]
+    out += ["```{list-table} Datasets in the manifest", ":header-rows: 1", ":name: data-table", "",
+            "* - Name", "  - Kind", "  - Licence", "  - File"]
+    slugs = []
+    for entry in entries:
+        slug = f"data-{_slug(entry['name'])}"
+        while slug in slugs:
+            slug += "-x"
+        slugs.append(slug)
+        out += [f"* - [{_md_text(entry['name'])}](#{slug})",
+                f"  - {_md_value('kind', entry['kind']) if entry['kind'] else 'not stated'}",
+                f"  - {_md_value('licence', entry['licence']) if entry['licence'] else 'not stated'}",
+                f"  - {_md_value('path', entry['path']) if entry['path'] else 'not stated'}"]
+    out += ["```", ""]
+    for entry, slug in zip(entries, slugs, strict=True):
+        out += [f"({slug})=", f"## {_md_text(entry['name'])}", ""]
+        if entry["description"]:
+            out += [_md_text(entry["description"]), ""]
+        for field, label in _FIELD_LABELS.items():
+            value = entry[field]
+            if value is None or value == "" or value == {}:
+                if field in ("licence", "citation", "sha256", "source_url"):
+                    out.append(f"- **{label}:** not stated in the manifest")
+                continue
+            out.append(f"- **{label}:** {_md_value(field, value)}")
+        for key, value in entry["extra"].items():
+            shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+            out.append(f"- **{_md_text(key)}:** {_md_text(shown)}")
+        out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------
+# Notebooks
+# --------------------------------------------------------------------------------------
+
+
+def executed_notebooks(executed_dir: Path) -> list[Path]:
+    """Executed chapter notebooks (``NN...ipynb``) in ``executed_dir``, in file-name order."""
+    return sorted(p for p in Path(executed_dir).glob("*.ipynb") if _PREFIX.match(p.stem))
+
+
+def _provenance_note(metadata: dict) -> str | None:
+    """A MyST note saying how Papermill ran the page, from the notebook's metadata."""
+    papermill = metadata.get("papermill")
+    if not isinstance(papermill, dict):
+        return None
+    parameters = papermill.get("parameters") or {}
+    shown = ", ".join(_md_code(f"{k} = {v!r}") for k, v in parameters.items()) or "its defaults"
+    parts = [f"This page shows the notebook as executed by Papermill {papermill.get('version', '')}".rstrip()]
+    if papermill.get("end_time"):
+        parts.append(f" on {str(papermill['end_time'])[:19].replace('T', ' ')} UTC")
+    if isinstance(papermill.get("duration"), int | float):
+        parts.append(f", in {papermill['duration']:.1f} s")
+    parts.append(f", with parameters {shown}. The cell that set them is folded below "
+                 "(click to show it); the book itself runs nothing.")
+    return ":::{note}\n:class: wiloc-provenance\n" + "".join(parts) + "\n:::"
+
+
+def prepare_notebook(source: Path | str, target: Path | str) -> Path:
+    """Copy an executed notebook into the book, folding Papermill's injected cell.
+
+    The runner already tags the injected-parameters cell ``hide-input``; for a notebook
+    executed some other way the tag is added here unless the cell is already hidden or
+    removed. A short note (from the ``papermill`` metadata) saying when and with which
+    parameters the page ran is put just before that cell.
+
+    Parameters
+    ----------
+    source : Path
+        Executed ``.ipynb``.
+    target : Path
+        Where to write the book's copy.
+
+    Raises
+    ------
+    BookError
+        When the notebook cannot be read.
+    """
+    import nbformat
+
+    source, target = Path(source), Path(target)
+    try:
+        notebook = nbformat.read(source, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types for bad files
+        raise BookError(f"{source}: not a readable notebook: {exc}") from None
+    note = _provenance_note(notebook.metadata)
+    cells = []
+    placed = False
+    for cell in notebook.cells:
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        if "injected-parameters" in tags:
+            if not _HIDING_TAGS.intersection(tags):
+                cell.setdefault("metadata", {})["tags"] = [*tags, "hide-input"]
+            if note and not placed:
+                note_cell = nbformat.v4.new_markdown_cell(note)
+                if notebook.get("nbformat_minor", 5) < 5:  # cell ids came with nbformat 4.5
+                    note_cell.pop("id", None)
+                cells.append(note_cell)
+                placed = True
+        cells.append(cell)
+    notebook.cells = cells
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    return target
+
+
+# --------------------------------------------------------------------------------------
+# Assemble and build
+# --------------------------------------------------------------------------------------
+
+
+def _local_asset_paths(config_text: str) -> list[str]:
+    """Local script paths named in ``_config.yml`` (mathjax_path, nb_ipywidgets_js keys)."""
+    import yaml
+
+    sphinx = (yaml.safe_load(config_text) or {}).get("sphinx", {}) or {}
+    config = sphinx.get("config", {}) or {}
+    named = [config.get("mathjax_path", "")] + list((config.get("nb_ipywidgets_js") or {}).keys())
+    return [p for p in named if p and "://" not in p]
+
+
+def assemble(executed_dir: Path, src_dir: Path, *, book_dir: Path | None = None,
+             manifest_path: Path | None = None, node_modules: Path | None = None) -> Path:
+    """Lay out the Sphinx source tree of the book.
+
+    Parameters
+    ----------
+    executed_dir : Path
+        Folder of Papermill-executed notebooks (``build/executed``).
+    src_dir : Path
+        Output folder (``build/book-src``); emptied first.
+    book_dir : Path, optional
+        Static sources (``book/``): ``_config.yml``, ``intro.md``, ``_static/`` ...
+    manifest_path : Path, optional
+        Data manifest (``data/manifest.json``).
+    node_modules : Path, optional
+        Where the npm packages are (installed by :func:`ensure_js_assets` when missing).
+
+    Returns
+    -------
+    Path
+        ``src_dir``.
+
+    Raises
+    ------
+    BookError
+        When a static source, the manifest or a JavaScript asset the config names is missing.
+    """
+    book_dir = Path(book_dir) if book_dir is not None else paths.book_dir()
+    manifest_path = Path(manifest_path) if manifest_path is not None else paths.data_manifest_path()
+    src_dir = Path(src_dir)
+    for required in ("_config.yml", "intro.md"):
+        if not (book_dir / required).is_file():
+            raise BookError(f"{book_dir / required}: missing static book source")
+    about, entries = load_manifest_entries(manifest_path)
+    modules = ensure_js_assets(node_modules)
+
+    if src_dir.exists():
+        if any(src_dir.iterdir()) and not (src_dir / "_toc.yml").is_file():
+            raise BookError(f"{src_dir}: exists and is not an assembled book source; refusing "
+                            "to overwrite it")
+        shutil.rmtree(src_dir)
+    shutil.copytree(book_dir, src_dir, ignore=shutil.ignore_patterns(
+        "_build", "__pycache__", ".ipynb_checkpoints", "_toc.yml", "conf.py"))
+    stems = []
+    notebooks = executed_notebooks(executed_dir)
+    if not notebooks:
+        print(f"[wiloc.book] no executed notebooks in {executed_dir}: the book will hold only "
+              "the landing and data pages (run `wiloc run --all` first)", flush=True)
+    for notebook in notebooks:
+        prepare_notebook(notebook, src_dir / notebook.name)
+        stems.append(notebook.stem)
+    try:
+        manifest_name = manifest_path.resolve().relative_to(paths.repo_root()).as_posix()
+    except ValueError:
+        manifest_name = manifest_path.name
+    (src_dir / f"{DATA_PAGE}.md").write_text(render_data_page(entries, about, manifest_name),
+                                             encoding="utf-8")
+    (src_dir / "_toc.yml").write_text(render_toc(plan_toc(stems)), encoding="utf-8")
+
+    vendor = src_dir / EXTRA_DIR / VENDOR_DIR
+    copy_js_assets(modules, vendor)
+    # The config names the scripts relative to the html _static folder; check they exist.
+    static_root = src_dir / EXTRA_DIR / "_static"
+    for asset in _local_asset_paths((src_dir / "_config.yml").read_text(encoding="utf-8")):
+        if not (static_root / asset).resolve().is_file():
+            raise BookError(f"{book_dir / '_config.yml'}: script '{asset}' is not among the "
+                            f"copied assets under {vendor} (see JS_ASSETS in wiloc_core/book.py)")
+    return src_dir
+
+
+def _run(command: list[str], what: str) -> None:
+    print(f"[wiloc.book] {what}: {' '.join(command)}", flush=True)
+    done = subprocess.run(command)
+    if done.returncode != 0:
+        raise BookError(f"{what} failed (exit {done.returncode}); see the messages above")
+
+
+def build_book(executed_dir: Path | str | None = None, out_html: Path | str | None = None,
+               strict: bool = False, *, src_dir: Path | str | None = None,
+               book_dir: Path | str | None = None, manifest_path: Path | str | None = None,
+               node_modules: Path | str | None = None) -> Path:
+    """Assemble the book from executed notebooks and build its html.
+
+    Parameters
+    ----------
+    executed_dir : Path, optional
+        Executed notebooks; default ``build/executed``.
+    out_html : Path, optional
+        Html output; default ``build/html``.
+    strict : bool
+        Build with ``-W --keep-going -n``: any warning (a broken reference, a notebook
+        that does not parse, a missing image) fails the build after reporting them all.
+    src_dir : Path, optional
+        Assembled source tree; default ``build/book-src``, or ``<out_html>/../book-src``
+        when ``out_html`` is given.
+    book_dir, manifest_path, node_modules : Path, optional
+        Overrides of ``book/``, ``data/manifest.json`` and ``node_modules/`` (for tests).
+
+    Returns
+    -------
+    Path
+        ``<out_html>/index.html``.
+
+    Raises
+    ------
+    BookError
+        When assembling or Sphinx fails.
+
+    Notes
+    -----
+    Sphinx always rebuilds every page (``-E``): an incremental build repeats no warnings,
+    so a strict build must be a fresh one, and rebuilding is cheap next to executing.
+    """
+    build = paths.build_dir()
+    executed_dir = Path(executed_dir) if executed_dir is not None else build / "executed"
+    out_html = Path(out_html) if out_html is not None else build / "html"
+    if src_dir is None:
+        src_dir = out_html.parent / "book-src" if out_html != build / "html" else build / "book-src"
+    src_dir = Path(src_dir)
+    # Stale pages of removed chapters (and old theme files) must not survive a rebuild;
+    # only a folder Sphinx wrote (it leaves .buildinfo) or an empty one is cleared.
+    if out_html.is_dir() and any(out_html.iterdir()) and not (out_html / ".buildinfo").is_file():
+        raise BookError(f"{out_html}: exists and is not a Sphinx html folder; refusing to "
+                        "overwrite it")
+    assemble(executed_dir, src_dir, book_dir=Path(book_dir) if book_dir else None,
+             manifest_path=Path(manifest_path) if manifest_path else None,
+             node_modules=Path(node_modules) if node_modules else None)
+    if out_html.is_dir():
+        shutil.rmtree(out_html)
+
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    config_cmd = ([str(jupyter_book)] if jupyter_book.is_file() else
+                  [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; "
+                   "sys.argv[0] = 'jupyter-book'; sys.exit(main())"])
+    _run([*config_cmd, "config", "sphinx", str(src_dir)], "jupyter-book config")
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q"]
+    if strict:
+        command += ["-W", "--keep-going", "-n"]
+    command += [str(src_dir), str(out_html)]
+    _run(command, "sphinx-build")
+    index = out_html / "index.html"
+    if not index.is_file():
+        raise BookError(f"{index}: sphinx-build succeeded but wrote no index page")
+    return index
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m wiloc_core.book [--strict]``: build the book, print the index path."""
+    parser = argparse.ArgumentParser(prog="python -m wiloc_core.book", description=main.__doc__)
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on any Sphinx warning (-W --keep-going -n)")
+    parser.add_argument("--executed", type=Path, default=None,
+                        help="executed notebooks (default build/executed)")
+    parser.add_argument("--out", type=Path, default=None, help="html output (default build/html)")
+    parser.add_argument("--manifest", type=Path, default=None,
+                        help="data manifest (default data/manifest.json)")
+    args = parser.parse_args(argv)
+    try:
+        index = build_book(args.executed, args.out, strict=args.strict, manifest_path=args.manifest)
+    except BookError as exc:
+        print(f"wiloc.book: error: {exc}", file=sys.stderr)
+        return 1
+    print(index)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

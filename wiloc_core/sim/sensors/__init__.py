@@ -1,0 +1,1 @@
+"""Sensors that observe the same multipath components: VNA, CSI, OFDM, RTT, RSS."""

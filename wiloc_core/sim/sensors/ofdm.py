@@ -1,0 +1,116 @@
+"""Time-domain channel for OFDM baseband (I/Q) simulation.
+
+A transmitter sampling at F_s = 20 MHz (phy-facts §1.1) sees the channel of eq. (1)
+as a discrete-time filter. For a band-limited system every path l contributes a
+sampled, delayed interpolation pulse (band-limited tap interpolation):
+
+.. math:: h[n] = \\sum_l a_l e^{j\\theta_l} e^{-j 2\\pi f_c \\tau_l}
+          \\,\\mathrm{sinc}\\!\\left(\\frac{n T_s + t_0 - \\tau_l}{T_s}\\right) w(n T_s + t_0 - \\tau_l),
+
+with T_s = 1/F_s, a reference delay t_0 (the receiver's timing synchronisation)
+and a Hann taper w of half-width ``half_width`` samples that limits the sinc tails.
+Its DTFT at subcarrier k is H(f_c + k Delta f) exp(j 2 pi k Delta f t_0) to within the
+taper's passband ripple, i.e. the same channel the CSI sensor sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wiloc_core.errors import ParameterError
+from wiloc_core.seeding import rng as make_rng
+from wiloc_core.sim.paths import PathSet
+from wiloc_core.sim.sensors.vna import check_snr
+
+SAMPLE_RATE_HZ = 20e6
+
+
+def channel_taps(paths: PathSet, *, sample_rate_hz: float = SAMPLE_RATE_HZ, n_taps: int | None = None,
+                 pre_samples: int = 8, half_width: int = 16, reference: str = "first"):
+    """Discrete-time channel taps of every link.
+
+    Parameters
+    ----------
+    paths : PathSet
+    sample_rate_hz : float
+        F_s (Hz); 20 MHz for 802.11 HT20 / non-HT 20 MHz.
+    n_taps : int, optional
+        Filter length; default covers the largest delay spread of all links plus
+        ``pre_samples`` and ``half_width`` samples of pulse tails.
+    pre_samples : int
+        Samples kept before the reference delay (precursor of the first pulse).
+    half_width : int
+        Half-width of the tapered sinc in samples.
+    reference : {"first", "zero"}
+        ``"first"``: t_0 = first path delay - pre_samples T_s (timing synchronised
+        to the first arrival); ``"zero"``: t_0 = 0 (absolute delays; the first path
+        then sits at tau_0 / T_s samples).
+
+    Returns
+    -------
+    taps : numpy.ndarray, complex128, shape (n_links, n_taps)
+    t0_s : numpy.ndarray, float64, shape (n_links,), s
+        Delay of tap 0.
+    """
+    if not sample_rate_hz > 0:
+        raise ParameterError("sample_rate_hz", "a positive sample rate (Hz)", sample_rate_hz)
+    ts = 1.0 / sample_rate_hz
+    if reference == "first":
+        t0 = paths.tau.min(axis=1) - pre_samples * ts
+    elif reference == "zero":
+        t0 = np.zeros(paths.n_links)
+    else:
+        raise ParameterError("reference", "'first' or 'zero'", reference)
+    rel = (paths.tau - t0[:, None]) / ts
+    if n_taps is None:
+        n_taps = int(np.ceil(rel.max())) + half_width + 1
+    if not (isinstance(n_taps, int | np.integer) and n_taps >= 1):
+        raise ParameterError("n_taps", "a positive integer", n_taps)
+    gain = paths.gain * np.exp(-2j * np.pi * paths.carrier_hz * paths.tau)
+    taps = np.zeros((paths.n_links, n_taps), dtype=np.complex128)
+    block = max(1, 2_000_000 // (paths.n_paths * n_taps))
+    n = np.arange(n_taps)
+    for i in range(0, paths.n_links, block):
+        x = n[None, None, :] - rel[i:i + block, :, None]
+        taper = np.where(np.abs(x) < half_width, 0.5 + 0.5 * np.cos(np.pi * x / half_width), 0.0)
+        taps[i:i + block] = np.einsum("lp,lpn->ln", gain[i:i + block], np.sinc(x) * taper)
+    return taps, t0
+
+
+def apply_channel(x, taps, *, snr: float = np.inf, cfo_hz: float = 0.0,
+                  sample_rate_hz: float = SAMPLE_RATE_HZ, seed=None) -> np.ndarray:
+    """Pass baseband samples through the channel taps, add CFO and noise.
+
+    .. math:: y[n] = e^{j 2\\pi \\Delta f\\, n / F_s} \\sum_m h[m]\\, x[n - m] + w[n]
+
+    Parameters
+    ----------
+    x : array_like, complex, shape (n_samples,) or (n_links, n_samples)
+        Transmitted baseband samples (e.g. an 802.11 packet at 20 MS/s).
+    taps : array_like, complex, shape (n_links, n_taps)
+    snr : float
+        Linear SNR of the received signal per sample (> 0; ``inf`` = noiseless).
+    cfo_hz : float
+        Carrier frequency offset (Hz); +-40 ppm relative TX-RX is the 802.11
+        tolerance (phy-facts §1.6).
+    sample_rate_hz : float
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, complex128, shape (n_links, n_samples)
+        The first n_samples received samples of each link.
+    """
+    snr = check_snr(snr)
+    x = np.atleast_2d(np.asarray(x, dtype=np.complex128))
+    h = np.atleast_2d(np.asarray(taps, dtype=np.complex128))
+    n = x.shape[-1]
+    size = int(2 ** np.ceil(np.log2(n + h.shape[-1] - 1)))
+    y = np.fft.ifft(np.fft.fft(x, size) * np.fft.fft(h, size), axis=-1)[:, :n]
+    if cfo_hz:
+        y = y * np.exp(2j * np.pi * cfo_hz * np.arange(n) / sample_rate_hz)
+    if np.isfinite(snr):
+        g = make_rng(seed)
+        sigma = np.sqrt(np.mean(np.abs(y) ** 2, axis=-1, keepdims=True) / snr / 2)
+        y = y + sigma * g.standard_normal(y.shape + (2,)).view(np.complex128)[..., 0]
+    return y
