@@ -35,8 +35,108 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "full": {"n_sweeps": 10, "max_reflection_order": 3, "n_displacements": 60},
     },
     # --- paper 000 (notebooks/10-*): block owned by the CTF-transfer chapter ---
+    "ctf-transfer": {
+        # Quick: 2 sweeps per position, a few epochs, one seed, fewer sizes; the CNN
+        # is far from converged, so quick numbers show the pipeline, not the paper.
+        "quick": {
+            "n_sweeps": 2,                       # VNA sweeps per grid position (paper: 10)
+            "epochs": 4,
+            "min_steps": 16,                     # floor on gradient steps for tiny sets
+            "batch_size": 32,
+            "lr": 2e-3,
+            "n_seeds": 1,
+            "table1_fractions": [0.75, 0.10],
+            "table2_fractions": [0.10, 0.025],
+            "fig4_fractions": [0.10, 0.40],
+            "k_multiples": [1, 2],               # k = multiple x number of labelled sweeps
+            "matrix_fraction": 0.0,              # 0: skip the target x source matrix
+            "position_split_fractions": [0.75, 0.10],
+        },
+        "full": {
+            "n_sweeps": 10,
+            "epochs": 40,
+            "min_steps": 300,
+            "batch_size": 32,
+            "lr": 1e-3,
+            "n_seeds": 3,
+            "table1_fractions": [0.75, 0.50, 0.30, 0.10],
+            "table2_fractions": [0.15, 0.10, 0.05, 0.025],
+            "fig4_fractions": [0.025, 0.05, 0.10, 0.15, 0.30, 0.40, 0.50, 0.60],
+            "k_multiples": [1, 2, 4],
+            "matrix_fraction": 0.10,
+            "position_split_fractions": [0.75, 0.10],
+        },
+    },
     # --- end paper 000 ---
     # --- paper 001 (notebooks/20-*): block owned by the surrogate-teacher chapter ---
+    # Paper 001 §4.1: Adam, batch 128; epochs/lr UJI 500 @ 1e-3, Tampere 2000 @ 1e-3,
+    # UTS 400 @ 1e-4. TUT5 and LIB1 are not in the paper: treated like Tampere [I].
+    # quick: only the DNN (the other three networks cost 6-12x more per step on a CPU),
+    # UJI1 subsampled, epochs cut 25-40x, 1 critic step, no (*)/(**) baselines.
+    "surrogate-teachers": {
+        "quick": {
+            "models": ["DNN"],
+            "max_train_samples": {"UJI1": 1500},
+            "epochs": {"UJI1": 20, "TUT3": 50, "UTS": 50, "TUT5": 50, "LIB1": 50},
+            "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-3, "TUT5": 1e-3, "LIB1": 1e-3},
+            "batch_size": 128,
+            "critic_steps": 1,
+            "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5],
+            "power_iters": 10,
+            "n_common": 256,
+            "net_sizes": None,
+            "variants": ["standalone", "+++"],
+            "k_candidates": [1, 3, 5, 7, 9, 11],
+        },
+        "full": {
+            "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
+            "max_train_samples": {},
+            "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
+            "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
+            "batch_size": 128,
+            "critic_steps": 5,
+            "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5],
+            "power_iters": 10,
+            "n_common": 256,
+            "net_sizes": None,
+            "variants": ["standalone", "+++", "*", "**"],
+            "k_candidates": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20],
+        },
+    },
+    "surrogate-ablations": {
+        "quick": {
+            "models": ["DNN"],
+            "max_train_samples": {"UJI1": 1000},
+            "epochs": {"UJI1": 8, "TUT3": 20, "UTS": 20, "TUT5": 20, "LIB1": 20},
+            "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-3, "TUT5": 1e-3, "LIB1": 1e-3},
+            "batch_size": 128,
+            "critic_steps": 1,
+            "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5],
+            "power_iters": 10,
+            "n_common": 256,
+            "net_sizes": None,
+            "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
+            "fraction_rounds": 2,
+        },
+        "full": {
+            "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
+            "max_train_samples": {},
+            "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
+            "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
+            "batch_size": 128,
+            "critic_steps": 5,
+            "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5],
+            "power_iters": 10,
+            "n_common": 256,
+            "net_sizes": None,
+            "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
+            "fraction_rounds": 10,
+        },
+    },
     # --- end paper 001 ---
 }
 

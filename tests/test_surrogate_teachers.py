@@ -1,0 +1,144 @@
+"""Training phases of paper 001 at tiny sizes: one step lowers the loss, drivers run end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from wiloc_core.data.fingerprints import FingerprintDataset, FingerprintSet  # noqa: E402
+from wiloc_core.errors import ParameterError  # noqa: E402
+from wiloc_core.methods import surrogate_losses as L  # noqa: E402
+from wiloc_core.methods import surrogate_teachers as st  # noqa: E402
+from wiloc_core.models.surrogate import MICritic  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+
+
+def _dataset(name, n_aps, n_train, n_test, seed):
+    """A toy building: RSS falls off with distance to APs placed on a 50 m square."""
+    gen = np.random.default_rng(seed)
+    aps = gen.uniform(0, 50, size=(n_aps, 2))
+
+    def split(n, which):
+        xy = gen.uniform(0, 50, size=(n, 2))
+        d = np.linalg.norm(xy[:, None] - aps[None], axis=2)
+        rss = -40 - 20 * np.log10(1 + d) + gen.normal(0, 2, size=d.shape)
+        rss[rss < -85] = 100.0
+        return FingerprintSet(rss=rss, xy=xy, height=np.zeros(n), floor=np.zeros(n, int),
+                              building=np.zeros(n, int), name=name, split=which,
+                              source_kind="simulated", source="test")
+
+    train = split(n_train, "train") if n_train else split(0, "train")
+    return FingerprintDataset(train=train, test=split(n_test, "test"), name=name,
+                              source_kind="simulated")
+
+
+@pytest.fixture(scope="module")
+def domains():
+    return {
+        "A": st.make_domain(_dataset("A", 40, 96, 32, 1)),
+        "B": st.make_domain(_dataset("B", 24, 64, 16, 2)),
+        "C": st.make_domain(_dataset("C", 30, 0, 48, 3)),  # test file only, like UTS
+    }
+
+
+def test_make_domain_frame_subsampling_and_test_only_sources(domains):
+    a = domains["A"]
+    assert a.x_train.shape == (96, 40) and a.y_train.min() >= 0 and a.y_train.max() <= 1 + 1e-6
+    # the frame maps back to the training positions in metres
+    np.testing.assert_allclose(a.offset + a.scale * a.y_train,
+                               _dataset("A", 40, 96, 32, 1).train.xy, atol=1e-4)
+    c = domains["C"]
+    assert c.n_train == 48 and c.x_test is None
+    small = st.make_domain(_dataset("A", 40, 96, 32, 1), fraction=0.25, seed=0)
+    assert small.n_train == 24 and "25 %" in small.note
+    with pytest.raises(ParameterError):
+        st.evaluate(None, c)
+
+
+def test_expert_network_follows_standalone_trajectory(domains):
+    settings = st.TrainSettings(epochs=2, batch_size=32, critic_steps=1)
+    expert = st.train_expert("DNN", domains["A"], settings, seed=3)
+    alone = st.train_standalone("DNN", domains["A"], settings, seed=3)
+    x = domains["A"].x_test
+    np.testing.assert_allclose(expert.net.predict_xy(x), alone.predict_xy(x), atol=1e-5)
+    assert expert.teacher is not None and len(expert.history["g_mae"]) == 2
+
+
+def test_expert_training_lowers_teacher_location_error(domains):
+    settings = st.TrainSettings(epochs=12, batch_size=32, critic_steps=1, lr=3e-3)
+    expert = st.train_expert("DNN", domains["A"], settings, seed=0)
+    g = expert.history["g_mae"]
+    assert g[-1] < g[0]
+    assert expert.history["s_mae"][-1] < expert.history["s_mae"][0]
+
+
+@pytest.mark.parametrize("arch", ["DNN", "CNNLoc", "BayesCNN", "bAaT"])
+def test_one_distilling_step_lowers_eq12_loss(domains, arch):
+    settings = st.TrainSettings(epochs=1, batch_size=32, critic_steps=1)
+    teacher = st.train_expert(arch, domains["B"], settings, seed=0).teacher
+    torch.manual_seed(0)
+    sizes = {"DNN": {"dropout": 0.0}, "CNNLoc": {"dropout": 0.0},
+             "BayesCNN": {"dropout": 0.0}, "bAaT": {"dropout": 0.0}}[arch]
+    net = st._new_net(arch, domains["A"], 0, {arch: sizes})
+    psi = MICritic(net.z_dim)
+    constraints = {"sim", "mi"} if arch == "bAaT" else {"sim", "mi", "fi"}
+    lam = L.normalised_weights()
+    x, y = torch.from_numpy(domains["A"].x_train[:32]), torch.from_numpy(domains["A"].y_train[:32])
+    opt = torch.optim.Adam([*net.parameters(), *psi.parameters()], lr=1e-3)
+
+    def loss_now():
+        return st.distillation_loss(net, psi, [teacher], x, y, constraints, lam, 30,
+                                    torch.Generator().manual_seed(7))
+
+    before, terms = loss_now()
+    assert set(terms) == {"mae"} | constraints
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    after, _ = loss_now()
+    assert after.item() < before.item()
+
+
+def test_distill_rejects_bad_constraints_and_widths(domains):
+    settings = st.TrainSettings(epochs=1, batch_size=32, critic_steps=1)
+    teacher = st.train_expert("CNNLoc", domains["B"], settings).teacher
+    with pytest.raises(ParameterError):
+        st.distill("DNN", domains["A"], [teacher], settings, constraints=("sim", "kl"))
+    with pytest.raises(ParameterError):
+        st.distill("DNN", domains["A"], [teacher], settings)  # 33-d teacher, 128-d DNN
+
+
+def _cfg(epochs=1):
+    return {"epochs": dict.fromkeys("ABC", epochs), "lr": dict.fromkeys("ABC", 1e-3),
+            "batch_size": 32, "critic_steps": 1, "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5], "power_iters": 5, "n_common": 16,
+            "net_sizes": {"DNN": {"hidden": [32, 16]}}}
+
+
+def test_run_table1_end_to_end_is_deterministic(domains):
+    args = (domains, ["A"], {"A": ["B", "C"]}, ["DNN"], _cfg())
+    run = st.run_table1(*args, seed=0)
+    assert set(run.errors) == {("A", "DNN", v) for v in ("standalone", "+++", "*", "**")}
+    for errors in run.errors.values():
+        assert errors.shape == (32,) and np.all(np.isfinite(errors))
+    again = st.run_table1(*args, seed=0, variants=("standalone", "+++"))
+    np.testing.assert_array_equal(again.errors[("A", "DNN", "+++")], run.errors[("A", "DNN", "+++")])
+    assert run.row_label("DNN", "standalone") == "DNN" and st.full_variant("bAaT") == "++"
+
+
+def test_ablation_source_and_fraction_drivers(domains):
+    cfg = _cfg()
+    abl = st.run_ablation(domains, ["A"], {"A": ["B"]}, ["DNN"], cfg, rows=("+", "++"))
+    assert {k[2] for k in abl.errors} == {"standalone", "+", "++"}
+    rel = st.run_source_relevance(domains, ["A"], {"A": ["B", "C"]}, ["DNN"], cfg)
+    assert {k[2] for k in rel.errors} == {"standalone", "[B]", "[C]", "[all]"}
+    frac = st.run_target_fraction({"A": _dataset("A", 40, 96, 32, 1)}, domains, [("A", 0.5)],
+                                  {"A": ["B"]}, ["DNN"], cfg, rounds=2)
+    assert len(frac[("A", 0.5, "DNN", "+++")]) == 2
