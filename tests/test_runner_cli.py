@@ -87,3 +87,42 @@ def test_report_json_has_the_documented_fields(isolated_build, capsys, monkeypat
     assert {"paper", "item", "row", "column", "unit", "paper_value", "ours", "profile",
             "data_kind", "status"} <= set(record)
     assert record["status"] == "direction reproduced" and record["paper"] == "001"
+
+
+def _fake_results(build, profile):
+    folder = build / "results" / "07-demo"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"profile": profile}))
+    (folder / "table.csv").write_text("a\n1\n")
+    (folder / "figure.svg").write_text("<svg/>")
+    return folder
+
+
+def test_results_commit_copies_a_full_run_without_svg(isolated_build, monkeypatch, tmp_path):
+    from wiloc_core import paths
+
+    monkeypatch.setattr(paths, "committed_results_dir", lambda: tmp_path / "committed")
+    _fake_results(isolated_build, "full")
+    assert cli.main(["results", "commit", "07-demo"]) == 0
+    assert sorted(p.name for p in (tmp_path / "committed" / "07-demo").iterdir()) == [
+        "summary.json", "table.csv"]
+
+
+def test_results_commit_refuses_a_quick_run(isolated_build, monkeypatch, tmp_path, capsys):
+    from wiloc_core import paths
+
+    monkeypatch.setattr(paths, "committed_results_dir", lambda: tmp_path / "committed")
+    _fake_results(isolated_build, "quick")
+    assert cli.main(["results", "commit", "07-demo"]) == 2
+    assert "expected 'full'" in capsys.readouterr().err
+    assert not (tmp_path / "committed").exists()
+
+
+def test_notebook_time_is_added_to_provenance(tmp_path):
+    provenance = tmp_path / "provenance.json"
+    provenance.write_text(json.dumps({"commit": "abc", "duration_s": 1.0}))
+    runner._add_notebook_time(provenance, 12.345)
+    assert json.loads(provenance.read_text()) == {"commit": "abc", "duration_s": 1.0,
+                                                  "notebook_seconds": 12.35}
+    runner._add_notebook_time(tmp_path / "missing.json", 1.0)  # no provenance: nothing to do
+    assert not (tmp_path / "missing.json").exists()

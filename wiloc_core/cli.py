@@ -96,7 +96,8 @@ def _cmd_results_commit(args) -> int:
     target = paths.committed_results_dir() / args.stem
     staging = target.with_name(f".{args.stem}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging)
+    # PNG figures suffice for the book; SVG copies would only bloat the repository.
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.svg", "*.tmp"))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     print(f"committed results: {target}")

@@ -44,3 +44,34 @@ def paper_vs_ours(records: list[dict]):
     frame = report.report_frame(report.evaluate(records))
     return frame[["item", "row", "column", "unit", "paper_value", "ours", "difference_pct",
                   "status", "data_kind"]]
+
+
+def committed_table(stem: str, name: str, current_profile: str):
+    """The committed full-profile version of a table, labelled with its provenance.
+
+    Returns ``None`` when this page already runs the full profile or nothing is committed,
+    so a quick page can show the paper-protocol numbers next to its own without mixing
+    them: the caption names the profile, commit and date.
+
+    Returns
+    -------
+    (IPython.display.Markdown, pandas.DataFrame) or None
+    """
+    import json
+
+    import pandas as pd
+    from IPython.display import Markdown
+
+    from wiloc_core import paths
+
+    folder = paths.committed_results_dir() / stem
+    table_file = folder / f"{name}.csv"
+    if current_profile == "full" or not table_file.exists():
+        return None
+    provenance_file = folder / "provenance.json"
+    provenance = json.loads(provenance_file.read_text()) if provenance_file.exists() else {}
+    caption = (f"**Committed full-profile run** (not this page's run): profile "
+               f"`{provenance.get('profile', '?')}`, seed {provenance.get('seed', '?')}, commit "
+               f"`{str(provenance.get('commit', '?'))[:10]}`, {provenance.get('date', '?')}, "
+               f"{provenance.get('machine', '?')}.")
+    return Markdown(caption), pd.read_csv(table_file)

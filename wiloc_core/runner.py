@@ -166,7 +166,18 @@ def run_notebook(notebook, parameters: dict | None = None, *, profile: str | Non
     seconds = time.perf_counter() - started
     _tag_injected_cell(executed)
     record_timing(stem, seconds, parameters.get("profile", "quick"))
+    _add_notebook_time(paths.results_dir(stem) / "provenance.json", seconds)
     return RunResult(stem, executed, paths.results_dir(stem), seconds)
+
+
+def _add_notebook_time(provenance_file: Path, seconds: float) -> None:
+    """Add the whole notebook's wall time to the provenance a notebook wrote (if it wrote one)."""
+    try:
+        provenance = json.loads(provenance_file.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    provenance["notebook_seconds"] = round(seconds, 2)
+    atomic.write_json(provenance_file, provenance)
 
 
 def record_timing(stem: str, seconds: float, profile: str) -> None:
