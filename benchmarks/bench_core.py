@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 
-
 #: The modules a chapter imports before its first heavy call (torch and matplotlib stay lazy).
 CHAPTER_IMPORTS = ("wiloc_core.data, wiloc_core.metrics, wiloc_core.sim, wiloc_core.profiles, "
                    "wiloc_core.results, wiloc_core.methods.knn, wiloc_core.models")

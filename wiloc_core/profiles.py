@@ -105,6 +105,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "k_candidates": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20],
         },
     },
+    # Tables 2-4 (notebooks/21-*): same optimiser settings; quick trains the DNN only,
+    # UJI1 subsampled to 1000 rows, epochs cut 20-100x, 2 rounds for Table 4 (paper: 10).
     "surrogate-ablations": {
         "quick": {
             "models": ["DNN"],
@@ -120,6 +122,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "net_sizes": None,
             "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
             "fraction_rounds": 2,
+            # Sources the paper did not have (Table 3 "more sources"), ~10 s on two cores.
+            "extra_sources": ["TUT5", "LIB1"],
         },
         "full": {
             "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
@@ -135,6 +139,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "net_sizes": None,
             "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
             "fraction_rounds": 10,
+            "extra_sources": ["TUT5", "LIB1"],
         },
     },
     # --- end paper 001 ---
