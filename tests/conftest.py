@@ -17,9 +17,17 @@ def isolated_build(tmp_path, monkeypatch):
     return tmp_path / "build"
 
 
-def real_data_dir() -> Path | None:
+@pytest.fixture
+def real_data(monkeypatch, tmp_path) -> Path:
+    """The real data folder: WILOC_DATA, else ../shared/data next to the repository.
+
+    Skips with the folder it looked for when neither exists; points the download cache at
+    a temporary folder so no test reads or writes the user's cache.
+    """
     value = os.environ.get("WILOC_DATA", "").strip()
-    if value:
-        return Path(value)
-    sibling = REPO.parent / "shared" / "data"
-    return sibling if sibling.is_dir() else None
+    folder = Path(value) if value else REPO.parent / "shared" / "data"
+    if not folder.is_dir():
+        pytest.skip(f"real data unavailable: {folder} does not exist (set WILOC_DATA to the data folder)")
+    monkeypatch.setenv("WILOC_DATA", str(folder))
+    monkeypatch.setenv("WILOC_CACHE", str(tmp_path / "cache"))
+    return folder

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -20,7 +17,6 @@ from wiloc_core.data import (
 )
 from wiloc_core.data import resolve as resolve_module
 from wiloc_core.errors import ChecksumError, DataFormatError, DatasetNotFoundError
-from wiloc_core.paths import repo_root
 
 REAL_SHAPES = {  # from the shared data README
     "UJI1": ((19861, 520), (1111, 520)),
@@ -29,18 +25,6 @@ REAL_SHAPES = {  # from the shared data README
     "LIB1": ((576, 174), (3120, 174)),
     "UTS": ((0, 589), (388, 589)),
 }
-
-
-@pytest.fixture
-def real_data(monkeypatch, tmp_path) -> Path:
-    """The real data folder: WILOC_DATA, else ../shared/data next to the repository."""
-    value = os.environ.get("WILOC_DATA", "").strip()
-    folder = Path(value) if value else repo_root().parent / "shared" / "data"
-    if not folder.is_dir():
-        pytest.skip(f"real data unavailable: {folder} does not exist (set WILOC_DATA to the data folder)")
-    monkeypatch.setenv("WILOC_DATA", str(folder))
-    monkeypatch.setenv("WILOC_CACHE", str(tmp_path / "cache"))
-    return folder
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from wiloc_core.data import get_entry, load_manifest
 from wiloc_core.errors import DataFormatError, DatasetNotFoundError
-from wiloc_core.paths import data_manifest_path, repo_root
+from wiloc_core.paths import data_manifest_path
 
 # Copied by hand from the sha256 column of the shared data README (an independent source).
 README_SHA256 = {
@@ -29,18 +28,6 @@ README_SHA256 = {
     "rtt_office_test": "39a44ca41f0f07cc6c5510bd9bbb45b92bdd575441dc9a8ea54337b5c97d0957",
     "rtt_ap_positions": "80145de8d6f0d4734206c41e99cee4a9c33c75b4cea95217de2de1fb0da518ea",
 }
-
-
-@pytest.fixture
-def real_data(monkeypatch, tmp_path) -> Path:
-    """The real data folder: WILOC_DATA, else ../shared/data next to the repository."""
-    value = os.environ.get("WILOC_DATA", "").strip()
-    folder = Path(value) if value else repo_root().parent / "shared" / "data"
-    if not folder.is_dir():
-        pytest.skip(f"real data unavailable: {folder} does not exist (set WILOC_DATA to the data folder)")
-    monkeypatch.setenv("WILOC_DATA", str(folder))
-    monkeypatch.setenv("WILOC_CACHE", str(tmp_path / "cache"))
-    return folder
 
 
 def test_manifest_lists_every_file_with_the_readme_hashes():

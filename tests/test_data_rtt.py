@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from wiloc_core.data import GRID_M, load_rtt, read_ap_positions, read_rtt_csv
 from wiloc_core.errors import DataFormatError
-from wiloc_core.paths import repo_root
 
 README_ROWS = {  # rows after the header, from the shared data README
     ("lecture_theatre", "train"): 5280, ("lecture_theatre", "test"): 1920,
     ("corridor", "train"): 5100, ("corridor", "test"): 1740,
     ("office", "train"): 4860, ("office", "test"): 1620,
 }
-
-
-@pytest.fixture
-def real_data(monkeypatch, tmp_path) -> Path:
-    """The real data folder: WILOC_DATA, else ../shared/data next to the repository."""
-    value = os.environ.get("WILOC_DATA", "").strip()
-    folder = Path(value) if value else repo_root().parent / "shared" / "data"
-    if not folder.is_dir():
-        pytest.skip(f"real data unavailable: {folder} does not exist (set WILOC_DATA to the data folder)")
-    monkeypatch.setenv("WILOC_DATA", str(folder))
-    monkeypatch.setenv("WILOC_CACHE", str(tmp_path / "cache"))
-    return folder
 
 
 @pytest.mark.parametrize("room, split", list(README_ROWS))
