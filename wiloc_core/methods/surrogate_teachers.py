@@ -627,6 +627,23 @@ def _check_models(models):
         raise ParameterError("models", f"names from {ARCHITECTURES}", bad)
 
 
+def _start(models, cfg, progress):
+    """What every driver begins with: checked models, settings per dataset, a progress
+    callback, an empty run and the optional network sizes."""
+    _check_models(models)
+    return settings_from(cfg), progress or (lambda _msg: None), FrameworkRun(), cfg.get("net_sizes")
+
+
+def _record_standalone(run, model, domains, target, of, seed, net_sizes):
+    """The target's own expert is the stand-alone model (see :func:`train_expert`)."""
+    expert = _expert(run, model, domains, target, of, seed, net_sizes)
+    run.errors[(target, model, "standalone")] = evaluate(expert.net, domains[target])
+
+
+def _teachers(run, model, domains, names, of, seed, net_sizes):
+    return [_expert(run, model, domains, s, of, seed, net_sizes).teacher for s in names]
+
+
 def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: dict, *,
                seed: int = 0, variants=("standalone", "+++", "*", "**"),
                progress: Callable[[str], None] | None = None) -> FrameworkRun:
@@ -648,21 +665,16 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     the target (identical to stand-alone training, see :func:`train_expert`), so a
     dataset that is both a target and a source is trained once.
     """
-    _check_models(models)
-    of = settings_from(cfg)
-    say = progress or (lambda _msg: None)
-    run = FrameworkRun()
-    n_common, net_sizes = int(cfg["n_common"]), cfg.get("net_sizes")
+    of, say, run, net_sizes = _start(models, cfg, progress)
+    n_common = int(cfg["n_common"])
     for model in models:
         for target in targets:
             src = list(sources[target])
             if "standalone" in variants:
-                expert = _expert(run, model, domains, target, of, seed, net_sizes)
-                run.errors[(target, model, "standalone")] = evaluate(expert.net, domains[target])
+                _record_standalone(run, model, domains, target, of, seed, net_sizes)
                 say(f"{model} on {target}: stand-alone done")
             if "+++" in variants:
-                teachers = [_expert(run, model, domains, s, of, seed, net_sizes).teacher
-                            for s in src]
+                teachers = _teachers(run, model, domains, src, of, seed, net_sizes)
                 hist: dict = {}
                 net = _timed(run, f"distill {model} {target}", distill, model, domains[target],
                              teachers, of(target), seed=seed, net_sizes=net_sizes, history=hist)
@@ -687,17 +699,11 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
 def run_ablation(domains, targets, sources, models, cfg, *, seed=0, rows=tuple(CONSTRAINT_SETS),
                  progress=None) -> FrameworkRun:
     """Table 2: stand-alone and each constraint set of :data:`CONSTRAINT_SETS` per model."""
-    _check_models(models)
-    of = settings_from(cfg)
-    say = progress or (lambda _msg: None)
-    run = FrameworkRun()
-    net_sizes = cfg.get("net_sizes")
+    of, say, run, net_sizes = _start(models, cfg, progress)
     for model in models:
         for target in targets:
-            expert = _expert(run, model, domains, target, of, seed, net_sizes)
-            run.errors[(target, model, "standalone")] = evaluate(expert.net, domains[target])
-            teachers = [_expert(run, model, domains, s, of, seed, net_sizes).teacher
-                        for s in sources[target]]
+            _record_standalone(run, model, domains, target, of, seed, net_sizes)
+            teachers = _teachers(run, model, domains, sources[target], of, seed, net_sizes)
             for row in rows:
                 if model == "bAaT" and row == "+++":
                     continue  # identical to ++ without J_FI
@@ -715,20 +721,14 @@ def run_source_relevance(domains, targets, sources, models, cfg, *, seed=0,
 
     Variants are ``"[<source>]"`` and ``"[all]"``.
     """
-    _check_models(models)
-    of = settings_from(cfg)
-    say = progress or (lambda _msg: None)
-    run = FrameworkRun()
-    net_sizes = cfg.get("net_sizes")
+    of, say, run, net_sizes = _start(models, cfg, progress)
     for model in models:
         for target in targets:
-            expert = _expert(run, model, domains, target, of, seed, net_sizes)
-            run.errors[(target, model, "standalone")] = evaluate(expert.net, domains[target])
+            _record_standalone(run, model, domains, target, of, seed, net_sizes)
             sets = [[s] for s in sources[target]] + [list(sources[target])]
             for chosen in sets:
                 label = f"[{chosen[0]}]" if len(chosen) == 1 else "[all]"
-                teachers = [_expert(run, model, domains, s, of, seed, net_sizes).teacher
-                            for s in chosen]
+                teachers = _teachers(run, model, domains, chosen, of, seed, net_sizes)
                 net = distill(model, domains[target], teachers, of(target), seed=seed,
                               net_sizes=net_sizes)
                 run.errors[(target, model, label)] = evaluate(net, domains[target])
@@ -754,16 +754,11 @@ def run_target_fraction(datasets: dict, source_domains: dict, cases, sources, mo
     -------
     dict (target, fraction, model, variant) -> list of MAE (m), one per round.
     """
-    _check_models(models)
-    of = settings_from(cfg)
-    say = progress or (lambda _msg: None)
-    run = FrameworkRun()
-    net_sizes = cfg.get("net_sizes")
+    of, say, run, net_sizes = _start(models, cfg, progress)
     out: dict = {}
     for model in models:
         for target, fraction in cases:
-            teachers = [_expert(run, model, source_domains, s, of, seed, net_sizes).teacher
-                        for s in sources[target]]
+            teachers = _teachers(run, model, source_domains, sources[target], of, seed, net_sizes)
             for r in range(int(rounds)):
                 dom = make_domain(datasets[target], fraction=fraction, seed=seed + 1000 + r)
                 st = of(target)
