@@ -161,3 +161,59 @@ def test_crossing_fraction():
 def test_k_schedule_grows_and_is_capped():
     assert ct.k_schedule(10, 25, (1, 2, 4)) == [10, 20, 25]
     assert ct.k_schedule(10, 0, (1, 2)) == []
+
+
+def test_precompute_in_workers_gives_the_same_models_as_serial(envs):
+    train = ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16)
+    conventional = [("A", 0.5, 0), ("B", 0.25, 0)]
+    proposed = [("B", "A", 0.25, 0), ("A", "B", 0.25, 1)]
+    serial = ct.CtfExperiment(envs, train, config=SMALL)
+    parallel = ct.CtfExperiment(envs, train, config=SMALL)
+    serial.precompute(conventional, proposed, k_multiples=(1,), n_jobs=1)
+    parallel.precompute(conventional, proposed, k_multiples=(1,), n_jobs=2)
+    assert set(parallel._conventional) == set(serial._conventional)
+    assert len(serial._conventional) == 4  # two requested + the g1 of A and of B
+    for key, (_, rmse) in serial._conventional.items():
+        assert parallel._conventional[key][1] == rmse
+    for key, (result, rmse) in serial._proposed.items():
+        twin, twin_rmse = parallel._proposed[key]
+        assert twin_rmse == rmse and twin.chosen_k == result.chosen_k
+        np.testing.assert_array_equal(twin.pseudo_index, result.pseudo_index)
+    # the tables then read the cache: same numbers, no retraining
+    assert ct.run_transfer(parallel, [("B", "A")], [0.25], [0], (1,)).equals(
+        ct.run_transfer(serial, [("B", "A")], [0.25], [0], (1,)))
+    with pytest.raises(ParameterError):
+        serial.precompute(n_jobs=0)
+
+
+def test_chapter_tasks_cover_every_table():
+    conventional, proposed = ct.chapter_tasks(
+        ["A", "B"], {"A": "B", "B": "A"}, [0.75, 0.1], [0.1], [0.4], 0.1, [0, 1], "A", "B")
+    assert ("A", 0.75, 1) in conventional and ("B", 0.1, 0) in conventional
+    assert ("A", 0.4, 0) in conventional
+    assert ("A", "B", 0.4, 1) in proposed and ("B", "A", 0.1, 0) in proposed
+
+
+def test_disk_cache_resumes_with_identical_models(envs, tmp_path):
+    train = ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16)
+    first = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
+    _, conv = first.conventional("B", 0.25, 0)
+    result, prop = first.proposed("B", "A", 0.25, 0, (1,))
+    assert len(list(tmp_path.glob("conventional-*.pt"))) == 2  # B at 25 % and the g1 of A
+    assert len(list(tmp_path.glob("proposed-*.pt"))) == 1
+
+    again = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
+    again_result, again_prop = again.proposed("B", "A", 0.25, 0, (1,))
+    assert again.conventional("B", 0.25, 0)[1] == conv and again_prop == prop
+    assert again_result.chosen_k == result.chosen_k and again_result.history == result.history
+    np.testing.assert_array_equal(again_result.pseudo_index, result.pseudo_index)
+    b = envs["B"]
+    for name in ("g_final", "g2", "g4"):
+        np.testing.assert_array_equal(getattr(again_result, name).predict(b.X),
+                                      getattr(result, name).predict(b.X))
+
+    # other settings, other entries: nothing stale is reused
+    other = ct.CtfExperiment(envs, ct.TrainSettings(epochs=3, lr=3e-3, batch_size=16),
+                             config=SMALL, cache_dir=tmp_path)
+    other.conventional("B", 0.25, 0)
+    assert len(list(tmp_path.glob("conventional-*.pt"))) == 3

@@ -46,7 +46,10 @@ Readings of points the paper leaves open [I]
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -55,6 +58,7 @@ from torch import nn
 from wiloc_core import metrics
 from wiloc_core.data.ctf import CtfData, CtfSplit, make_split
 from wiloc_core.errors import ParameterError
+from wiloc_core.models import checkpoint
 from wiloc_core.models.ctf_cnn import CtfCnn, CtfCnnConfig, as_tensor
 
 __all__ = [
@@ -77,6 +81,7 @@ __all__ = [
     "run_transfer",
     "transfer_matrix",
     "crossing_fraction",
+    "chapter_tasks",
     "DEFAULT_SOURCES",
 ]
 
@@ -566,6 +571,12 @@ class CtfExperiment:
     (stage name, environment, fraction, k), so results do not depend on the order in
     which tables are computed.
 
+    Disk cache: with ``cache_dir`` every trained network is also written there (safe
+    checkpoints, atomic writes) under a digest of everything that determines it - the
+    data, split, settings, CNN sizes, seed and the source code of this module, the CNN
+    and the splitter. A run that is stopped half-way resumes where it stopped, and a
+    full-profile run can be spread over several sittings; any code change starts afresh.
+
     Parameters
     ----------
     datasets : dict
@@ -581,13 +592,16 @@ class CtfExperiment:
         Take every g1 from this experiment (e.g. reuse the sample-split sources in a
         position-split experiment: how the *source* was split does not touch the
         target's test set).
+    cache_dir : path-like, optional
+        Folder of the disk cache (None: memory only).
     """
 
     def __init__(self, datasets: dict[str, CtfData], settings: TrainSettings, *,
                  split_kind: str = "sample", test_fraction: float = 0.25,
                  val_fraction: float = 0.2, source_fraction: float = 0.75, config=None,
-                 source_experiment: CtfExperiment | None = None):
+                 source_experiment: CtfExperiment | None = None, cache_dir=None):
         self.source_experiment = source_experiment
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.datasets = dict(datasets)
         self.settings = settings
         self.split_kind = split_kind
@@ -617,12 +631,18 @@ class CtfExperiment:
         """The conventional CNN on ``fraction`` of ``env`` and its test RMSE (cm)."""
         key = (env, round(float(fraction), 6), seed)
         if key not in self._conventional:
-            data, split = self._data(env), self.split(env, seed)
-            lab = split.labelled(fraction)
-            net = train_conventional(data.X[lab], data.y[lab], self.settings,
-                                     _seed_for(seed, "conventional", env, fraction), self.config)
-            rmse = metrics.rmse(net.predict(data.X[split.test]), data.y[split.test])
-            self._conventional[key] = (net, rmse)
+            path = self._cache_path("conventional", key)
+            cached = _read_conventional(path, self.config)
+            if cached is None:
+                data, split = self._data(env), self.split(env, seed)
+                lab = split.labelled(fraction)
+                net = train_conventional(data.X[lab], data.y[lab], self.settings,
+                                         _seed_for(seed, "conventional", env, fraction),
+                                         self.config)
+                rmse = metrics.rmse(net.predict(data.X[split.test]), data.y[split.test])
+                cached = (net, rmse)
+                _write_conventional(path, net, rmse)
+            self._conventional[key] = cached
         return self._conventional[key]
 
     def g1(self, source: str, seed: int) -> CtfCnn:
@@ -639,17 +659,241 @@ class CtfExperiment:
                                  source)
         key = (target, source, round(float(fraction), 6), seed, tuple(k_multiples))
         if key not in self._proposed:
-            data, split = self._data(target), self.split(target, seed)
-            result = run_proposed(self.g1(source, seed), data, split, fraction, self.settings,
-                                  k_multiples, _seed_for(seed, "proposed", target, source))
-            rmse = metrics.rmse(result.g_final.predict(data.X[split.test]), data.y[split.test])
-            self._proposed[key] = (result, rmse)
+            source_exp = self.source_experiment or self
+            g1_key = source_exp._cache_parts("conventional", (source, source_exp.source_fraction,
+                                                              seed))
+            path = self._cache_path("proposed", key, g1=g1_key)
+            cached = _read_proposed(path, self.config)
+            if cached is None:
+                data, split = self._data(target), self.split(target, seed)
+                result = run_proposed(self.g1(source, seed), data, split, fraction,
+                                      self.settings, k_multiples,
+                                      _seed_for(seed, "proposed", target, source))
+                rmse = metrics.rmse(result.g_final.predict(data.X[split.test]),
+                                    data.y[split.test])
+                cached = (result, rmse)
+                _write_proposed(path, result, rmse, self.config)
+            self._proposed[key] = cached
         return self._proposed[key]
+
+    def _cache_parts(self, kind: str, key) -> dict:
+        """Everything that determines the network behind ``key`` (JSON-able)."""
+        return {"kind": kind, "key": list(key), "data": _data_digest(self._data(key[0])),
+                "split": [self.split_kind, self.test_fraction, self.val_fraction],
+                "source_fraction": self.source_fraction, "settings": asdict(self.settings),
+                "config": _config_dict(self.config), "code": _code_digest()}
+
+    def _cache_path(self, kind: str, key, **more) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        parts = {**self._cache_parts(kind, key), **more}
+        text = json.dumps(parts, sort_keys=True)
+        return self.cache_dir / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pt"
+
+    def precompute(self, conventional=(), proposed=(), k_multiples=(1, 2, 4),
+                   n_jobs: int = 1) -> None:
+        """Train the listed networks ahead of the tables, in ``n_jobs`` worker processes.
+
+        Every network draws its initialisation, batch order and dropout from its own
+        derived seed (see the class notes), so the cache ends up holding the same models
+        and RMSEs whatever ``n_jobs`` is; only the wall time changes. Workers are forked
+        (POSIX only) and each uses one torch thread; with ``n_jobs=1`` the networks are
+        trained here, in order.
+
+        Parameters
+        ----------
+        conventional : iterable of (env, fraction, seed)
+        proposed : iterable of (target, source, fraction, seed)
+            The g1 of every source is trained first (in the same pool), then the
+            proposed pipelines.
+        k_multiples : sequence of float
+        n_jobs : int >= 1
+        """
+        n_jobs = int(n_jobs)
+        if n_jobs < 1:
+            raise ParameterError("n_jobs", "an integer >= 1", n_jobs)
+        proposed = [(t, s, float(f), int(sd)) for t, s, f, sd in proposed]
+        g1_keys = [] if self.source_experiment is not None else [
+            (s, self.source_fraction, sd) for _, s, _, sd in proposed]
+        conv = [(e, float(f), int(sd)) for e, f, sd in [*conventional, *g1_keys]]
+        conv = [key for key in dict.fromkeys(conv)
+                if (key[0], round(key[1], 6), key[2]) not in self._conventional]
+        prop = [key for key in dict.fromkeys(proposed)
+                if (key[0], key[1], round(key[2], 6), key[3], tuple(k_multiples))
+                not in self._proposed]
+        # large training sets first, so that no worker is left with a long job at the end
+        conv.sort(key=lambda key: -key[1])
+        prop.sort(key=lambda key: -key[2])
+        if n_jobs == 1:
+            for key in conv:
+                self.conventional(*key)
+            for key in prop:
+                self.proposed(*key, k_multiples)
+            return
+        self._run_pool(_pool_conventional, conv, n_jobs, self._conventional,
+                       lambda key: (key[0], round(key[1], 6), key[2]))
+        self._run_pool(_pool_proposed, [(*key, tuple(k_multiples)) for key in prop], n_jobs,
+                       self._proposed,
+                       lambda key: (key[0], key[1], round(key[2], 6), key[3], key[4]))
+
+    def _run_pool(self, task, keys, n_jobs, cache, cache_key) -> None:
+        import multiprocessing
+
+        global _POOL_EXPERIMENT
+        if not keys:
+            return
+        _POOL_EXPERIMENT = self
+        try:
+            with multiprocessing.get_context("fork").Pool(
+                    min(n_jobs, len(keys)), initializer=torch.set_num_threads,
+                    initargs=(1,)) as pool:
+                for key, value in pool.imap_unordered(task, keys, chunksize=1):
+                    cache[cache_key(key)] = value
+        finally:
+            _POOL_EXPERIMENT = None
 
     def describe(self) -> dict:
         return {"settings": asdict(self.settings), "split_kind": self.split_kind,
                 "test_fraction": self.test_fraction, "val_fraction": self.val_fraction,
                 "source_fraction": self.source_fraction}
+
+
+# ------------------------------------------------------------------ disk cache
+_CODE_DIGEST: str | None = None
+
+
+def _code_digest() -> str:
+    """sha256 of the source files whose code shapes a trained network."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        from wiloc_core.data import ctf as ctf_data
+        from wiloc_core.models import ctf_cnn
+
+        h = hashlib.sha256()
+        for module in (ctf_data, ctf_cnn):
+            h.update(Path(module.__file__).read_bytes())
+        h.update(Path(__file__).read_bytes())
+        _CODE_DIGEST = h.hexdigest()
+    return _CODE_DIGEST
+
+
+def _data_digest(data: CtfData) -> str:
+    h = hashlib.sha256()
+    for array in (data.X, data.y, data.position_id):
+        a = np.ascontiguousarray(array)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class _Bundle(nn.Module):
+    """The networks of one proposed run, saved as one checkpoint (g4 = its head on g2)."""
+
+    def __init__(self, g_final: CtfCnn, g2: CtfCnn, g4: RefinedModel):
+        super().__init__()
+        self.g_final, self.g2 = g_final, g2
+        self.g4_fc, self.g4_out = g4.fc, g4.out
+
+
+def _config_dict(config) -> dict:
+    if isinstance(config, CtfCnnConfig):
+        return config.to_dict()
+    return CtfCnnConfig(**(config or {})).to_dict()
+
+
+def _write_conventional(path: Path | None, net: CtfCnn, rmse: float) -> None:
+    if path is not None:
+        checkpoint.save_checkpoint(path, net, architecture="ctf-cnn-cached",
+                                   config=net.config, extra={"rmse": rmse})
+
+
+def _read_conventional(path: Path | None, config):
+    if path is None or not path.is_file():
+        return None
+    net = CtfCnn(_config_dict(config))
+    ckpt = checkpoint.load_checkpoint(path, net, architecture="ctf-cnn-cached",
+                                      config=net.config)
+    return net.eval(), float(ckpt.extra["rmse"])
+
+
+def _empty_bundle(config) -> _Bundle:
+    cfg = _config_dict(config)
+    return _Bundle(CtfCnn(cfg), CtfCnn(cfg), RefinedModel(CtfCnn(cfg), CtfCnn(cfg)))
+
+
+def _write_proposed(path: Path | None, result: TransferResult, rmse: float, config) -> None:
+    if path is None:
+        return
+    bundle = _Bundle(result.g_final, result.g2, result.g4)
+    extra = {"rmse": rmse, "chosen_k": int(result.chosen_k), "history": result.history,
+             "pseudo_index": [int(i) for i in result.pseudo_index]}
+    checkpoint.save_checkpoint(path, bundle, architecture="ctf-transfer-result",
+                               config=_config_dict(config), extra=extra)
+
+
+def _read_proposed(path: Path | None, config):
+    if path is None or not path.is_file():
+        return None
+    bundle = _empty_bundle(config)
+    ckpt = checkpoint.load_checkpoint(path, bundle, architecture="ctf-transfer-result",
+                                      config=_config_dict(config))
+    bundle.eval()
+    g4 = RefinedModel(bundle.g2, bundle.g2)
+    g4.fc.load_state_dict(bundle.g4_fc.state_dict())
+    g4.out.load_state_dict(bundle.g4_out.state_dict())
+    extra = ckpt.extra
+    result = TransferResult(bundle.g_final, bundle.g2, g4.eval(), int(extra["chosen_k"]),
+                            list(extra["history"]),
+                            np.asarray(extra["pseudo_index"], dtype=np.int64))
+    return result, float(extra["rmse"])
+
+
+#: The experiment a forked worker of :meth:`CtfExperiment.precompute` trains for.
+_POOL_EXPERIMENT: CtfExperiment | None = None
+
+
+def _pool_conventional(key):
+    return key, _POOL_EXPERIMENT.conventional(*key)
+
+
+def _pool_proposed(key):
+    target, source, fraction, seed, k_multiples = key
+    return key, _POOL_EXPERIMENT.proposed(target, source, fraction, seed, k_multiples)
+
+
+def chapter_tasks(environments, sources, table1_fractions, table2_fractions, fig4_fractions,
+                  matrix_fraction, seeds, target_env, source_env):
+    """Every network the CTF-transfer chapter trains, for :meth:`CtfExperiment.precompute`.
+
+    Parameters
+    ----------
+    environments : list of str
+    sources : dict
+        Table II source per target.
+    table1_fractions, table2_fractions, fig4_fractions : list of float
+    matrix_fraction : float
+        0 skips the target x source matrix.
+    seeds : list of int
+    target_env, source_env : str
+        The Fig. 4 pair; Fig. 4 also needs the conventional CNN at 75 %.
+
+    Returns
+    -------
+    conventional : list of (env, fraction, seed)
+    proposed : list of (target, source, fraction, seed)
+    """
+    conventional, proposed = [], []
+    for seed in seeds:
+        conventional += [(env, f, seed) for env in environments for f in table1_fractions]
+        conventional += [(t, f, seed) for t in environments for f in table2_fractions]
+        proposed += [(t, sources[t], f, seed) for t in environments for f in table2_fractions]
+        if matrix_fraction > 0:
+            conventional += [(t, matrix_fraction, seed) for t in environments]
+            proposed += [(t, s, matrix_fraction, seed) for t in environments
+                         for s in environments if s != t]
+        conventional += [(target_env, f, seed) for f in [0.75, *fig4_fractions]]
+        proposed += [(target_env, source_env, f, seed) for f in fig4_fractions]
+    return conventional, proposed
 
 
 def conventional_rmse_table(experiment: CtfExperiment, environments, fractions, seeds):
