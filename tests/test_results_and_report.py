@@ -71,6 +71,18 @@ def test_unknown_registry_key_is_refused(tmp_path, fake_registry):
         res.compare("001", "Table 1", "DNN", "MAE 75th", 1.0)
 
 
+def test_timings_go_to_provenance_not_to_the_summary(tmp_path, fake_registry):
+    res = _result_set(tmp_path)
+    res.timing("stage_seconds/Table 2", np.float64(12.5))
+    res.timing("full_cpu_hours", 3.0, unit="h")
+    out = res.save()
+    summary = json.loads((out / "summary.json").read_text())
+    assert "stage_seconds/Table 2" not in summary["values"]
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["timings"] == {"stage_seconds/Table 2": {"value": 12.5, "unit": "s"},
+                                     "full_cpu_hours": {"value": 3.0, "unit": "h"}}
+
+
 def test_bad_data_kind(tmp_path):
     with pytest.raises(ParameterError, match="data_kind"):
         ResultSet("x", profile="quick", seed=0, data_kind="measured", out_dir=tmp_path)

@@ -7,7 +7,8 @@ A notebook creates one :class:`ResultSet`, adds what it regenerated, and calls
 - ``summary.json``: key numbers with units, the profile, seed, data kind and parameters;
 - ``report.json``: the records the reproduction report compares with the paper-values
   registry (one per regenerated paper value or checked claim);
-- ``provenance.json``: commit, date, machine, duration: what differs between two
+- ``provenance.json``: commit, date, machine, duration and the run's timings
+  (:meth:`ResultSet.timing`): what differs between two
   otherwise identical runs lives only here, so the other files are byte-identical for
   the same seed on the same machine.
 
@@ -71,6 +72,7 @@ class ResultSet:
         self.records: list[dict] = []
         self.tables: list[str] = []
         self.figures: list[str] = []
+        self.timings: dict[str, dict] = {}
         self._started = time.perf_counter()
 
     # -- adding results ---------------------------------------------------------------
@@ -102,6 +104,18 @@ class ResultSet:
         """Record a key number for ``summary.json`` and glue it for use in the text."""
         value = _plain(value)
         self.values[key] = {"value": value, "unit": unit}
+        if glue:
+            _glue(key, value)
+        return value
+
+    def timing(self, key: str, value, *, unit: str = "s", glue: bool = True):
+        """Record a wall-clock figure (or one derived from it) and glue it for the text.
+
+        Timings differ between two otherwise identical runs, so they go to
+        ``provenance.json`` (under ``timings``), never to ``summary.json`` or a table.
+        """
+        value = _plain(value)
+        self.timings[key] = {"value": value, "unit": unit}
         if glue:
             _glue(key, value)
         return value
@@ -148,8 +162,10 @@ class ResultSet:
                    "values": self.values, "tables": self.tables, "figures": self.figures}
         atomic.write_json(self.out_dir / "summary.json", summary)
         atomic.write_json(self.out_dir / "report.json", self.records)
-        atomic.write_json(self.out_dir / "provenance.json",
-                          provenance(self.profile, self.seed, time.perf_counter() - self._started))
+        record = provenance(self.profile, self.seed, time.perf_counter() - self._started)
+        if self.timings:
+            record["timings"] = self.timings
+        atomic.write_json(self.out_dir / "provenance.json", record)
         return self.out_dir
 
 
