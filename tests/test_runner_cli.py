@@ -53,6 +53,27 @@ def test_run_injects_parameters_and_records_time(tiny, isolated_build):
     assert timings["total_seconds"] == timings["notebooks"]["50-tiny"]["seconds"]
 
 
+@pytest.mark.parametrize("profile, given, expected", [
+    ("quick", None, runner.DEFAULT_CELL_TIMEOUT_S),
+    ("full", None, None),  # full-profile cells train for hours
+    ("full", 60, 60),
+])
+def test_cell_time_limit_depends_on_the_profile(tiny, isolated_build, monkeypatch, profile,
+                                               given, expected):
+    import papermill
+
+    seen = {}
+
+    def fake_execute(source, executed, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    with pytest.raises(RuntimeError, match="stop here"):
+        runner.run_notebook(tiny, profile=profile, progress=False, cell_timeout_s=given)
+    assert seen["execution_timeout"] == expected
+
+
 def test_cli_failure_names_the_cell(tiny, isolated_build, capsys):
     code = cli.main(["run", str(tiny), "-p", "divisor", "0", "--no-progress"])
     err = capsys.readouterr().err

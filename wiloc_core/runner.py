@@ -19,6 +19,8 @@ from wiloc_core.errors import ParameterError, WilocError
 #: Tags on Papermill's injected cell: collapsed in the book, still visible to a curious reader.
 INJECTED_CELL_TAGS = ("injected-parameters", "hide-input")
 #: Per-cell time limit (s). Papermill and nbclient's default of none/30 s suits neither profile.
+#: Per-cell time limit of a quick-profile run (catches hangs in CI). A full-profile cell
+#: may train for hours, so full runs have no limit unless one is given.
 DEFAULT_CELL_TIMEOUT_S = 1800
 
 
@@ -119,7 +121,7 @@ def _failure_from(error, source: Path, executed: Path) -> NotebookFailed:
 
 
 def run_notebook(notebook, parameters: dict | None = None, *, profile: str | None = None,
-                 progress: bool = True, cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S) -> RunResult:
+                 progress: bool = True, cell_timeout_s: int | None = None) -> RunResult:
     """Execute one notebook with Papermill.
 
     Parameters
@@ -132,6 +134,9 @@ def run_notebook(notebook, parameters: dict | None = None, *, profile: str | Non
         Shorthand for ``parameters["profile"]``.
     progress : bool
         Show Papermill's per-cell progress bar (tqdm).
+    cell_timeout_s : int, optional
+        Per-cell time limit in seconds. Default: :data:`DEFAULT_CELL_TIMEOUT_S` for the
+        quick profile, none for the full profile.
 
     Returns
     -------
@@ -150,6 +155,8 @@ def run_notebook(notebook, parameters: dict | None = None, *, profile: str | Non
     parameters = dict(parameters or {})
     if profile is not None:
         parameters["profile"] = profile
+    if cell_timeout_s is None and parameters.get("profile", "quick") != "full":
+        cell_timeout_s = DEFAULT_CELL_TIMEOUT_S
     build = paths.build_dir()
     ipynb = _to_ipynb(source, build / "notebooks" / f"{stem}.ipynb")
     executed = build / "executed" / f"{stem}.ipynb"
