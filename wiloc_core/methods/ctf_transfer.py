@@ -629,7 +629,7 @@ class CtfExperiment:
 
     def conventional(self, env: str, fraction: float, seed: int) -> tuple[CtfCnn, float]:
         """The conventional CNN on ``fraction`` of ``env`` and its test RMSE (cm)."""
-        key = (env, round(float(fraction), 6), seed)
+        key = _conventional_key(env, fraction, seed)
         if key not in self._conventional:
             path = self._cache_path("conventional", key)
             cached = _read_conventional(path, self.config)
@@ -657,7 +657,7 @@ class CtfExperiment:
         if target == source:
             raise ParameterError("source", f"an environment other than the target {target!r}",
                                  source)
-        key = (target, source, round(float(fraction), 6), seed, tuple(k_multiples))
+        key = _proposed_key(target, source, fraction, seed, k_multiples)
         if key not in self._proposed:
             source_exp = self.source_experiment or self
             g1_key = source_exp._cache_parts("conventional", (source, source_exp.source_fraction,
@@ -679,9 +679,7 @@ class CtfExperiment:
     def _cache_parts(self, kind: str, key) -> dict:
         """Everything that determines the network behind ``key`` (JSON-able)."""
         return {"kind": kind, "key": list(key), "data": _data_digest(self._data(key[0])),
-                "split": [self.split_kind, self.test_fraction, self.val_fraction],
-                "source_fraction": self.source_fraction, "settings": asdict(self.settings),
-                "config": _config_dict(self.config), "code": _code_digest()}
+                **self.describe(), "config": _config_dict(self.config), "code": _code_digest()}
 
     def _cache_path(self, kind: str, key, **more) -> Path | None:
         if self.cache_dir is None:
@@ -712,43 +710,38 @@ class CtfExperiment:
         n_jobs = int(n_jobs)
         if n_jobs < 1:
             raise ParameterError("n_jobs", "an integer >= 1", n_jobs)
-        proposed = [(t, s, float(f), int(sd)) for t, s, f, sd in proposed]
+        proposed = list(proposed)
         g1_keys = [] if self.source_experiment is not None else [
             (s, self.source_fraction, sd) for _, s, _, sd in proposed]
-        conv = [(e, float(f), int(sd)) for e, f, sd in [*conventional, *g1_keys]]
-        conv = [key for key in dict.fromkeys(conv)
-                if (key[0], round(key[1], 6), key[2]) not in self._conventional]
-        prop = [key for key in dict.fromkeys(proposed)
-                if (key[0], key[1], round(key[2], 6), key[3], tuple(k_multiples))
-                not in self._proposed]
-        # large training sets first, so that no worker is left with a long job at the end
-        conv.sort(key=lambda key: -key[1])
-        prop.sort(key=lambda key: -key[2])
-        if n_jobs == 1:
-            for key in conv:
-                self.conventional(*key)
-            for key in prop:
-                self.proposed(*key, k_multiples)
-            return
-        self._run_pool(_pool_conventional, conv, n_jobs, self._conventional,
-                       lambda key: (key[0], round(key[1], 6), key[2]))
-        self._run_pool(_pool_proposed, [(*key, tuple(k_multiples)) for key in prop], n_jobs,
-                       self._proposed,
-                       lambda key: (key[0], key[1], round(key[2], 6), key[3], key[4]))
+        conv = {_conventional_key(*args): args for args in [*conventional, *g1_keys]}
+        prop = {_proposed_key(*args, k_multiples): (*args, tuple(k_multiples))
+                for args in proposed}
+        # (train here, train in a worker, cache, tasks, position of the fraction in a key)
+        stages = [(self.conventional, _pool_conventional, self._conventional, conv, 1),
+                  (self.proposed, _pool_proposed, self._proposed, prop, 2)]
+        for train, pool_task, cache, tasks, at in stages:
+            # large training sets first, so that no worker is left with a long job at the end
+            missing = sorted((key for key in tasks if key not in cache), key=lambda k: -k[at])
+            if n_jobs == 1:
+                for key in missing:
+                    train(*tasks[key])
+            else:
+                self._run_pool(pool_task, [tasks[key] for key in missing], n_jobs, cache)
 
-    def _run_pool(self, task, keys, n_jobs, cache, cache_key) -> None:
+    def _run_pool(self, task, arguments, n_jobs, cache) -> None:
+        """Run ``task`` on every argument tuple in forked workers; file results in ``cache``."""
         import multiprocessing
 
         global _POOL_EXPERIMENT
-        if not keys:
+        if not arguments:
             return
         _POOL_EXPERIMENT = self
         try:
             with multiprocessing.get_context("fork").Pool(
-                    min(n_jobs, len(keys)), initializer=torch.set_num_threads,
+                    min(n_jobs, len(arguments)), initializer=torch.set_num_threads,
                     initargs=(1,)) as pool:
-                for key, value in pool.imap_unordered(task, keys, chunksize=1):
-                    cache[cache_key(key)] = value
+                for key, value in pool.imap_unordered(task, arguments, chunksize=1):
+                    cache[key] = value
         finally:
             _POOL_EXPERIMENT = None
 
@@ -756,6 +749,16 @@ class CtfExperiment:
         return {"settings": asdict(self.settings), "split_kind": self.split_kind,
                 "test_fraction": self.test_fraction, "val_fraction": self.val_fraction,
                 "source_fraction": self.source_fraction}
+
+
+def _conventional_key(env, fraction, seed) -> tuple:
+    """Cache key of a conventional CNN (fractions compared to 6 decimals)."""
+    return (env, round(float(fraction), 6), seed)
+
+
+def _proposed_key(target, source, fraction, seed, k_multiples) -> tuple:
+    """Cache key of one proposed pipeline."""
+    return (target, source, round(float(fraction), 6), seed, tuple(k_multiples))
 
 
 # ------------------------------------------------------------------ disk cache
@@ -839,8 +842,7 @@ def _read_proposed(path: Path | None, config):
                                       config=_config_dict(config))
     bundle.eval()
     g4 = RefinedModel(bundle.g2, bundle.g2)
-    g4.fc.load_state_dict(bundle.g4_fc.state_dict())
-    g4.out.load_state_dict(bundle.g4_out.state_dict())
+    g4.fc, g4.out = bundle.g4_fc, bundle.g4_out
     extra = ckpt.extra
     result = TransferResult(bundle.g_final, bundle.g2, g4.eval(), int(extra["chosen_k"]),
                             list(extra["history"]),
@@ -852,13 +854,12 @@ def _read_proposed(path: Path | None, config):
 _POOL_EXPERIMENT: CtfExperiment | None = None
 
 
-def _pool_conventional(key):
-    return key, _POOL_EXPERIMENT.conventional(*key)
+def _pool_conventional(args):
+    return _conventional_key(*args), _POOL_EXPERIMENT.conventional(*args)
 
 
-def _pool_proposed(key):
-    target, source, fraction, seed, k_multiples = key
-    return key, _POOL_EXPERIMENT.proposed(target, source, fraction, seed, k_multiples)
+def _pool_proposed(args):
+    return _proposed_key(*args), _POOL_EXPERIMENT.proposed(*args)
 
 
 def chapter_tasks(environments, sources, table1_fractions, table2_fractions, fig4_fractions,
