@@ -14,7 +14,9 @@ from copy import deepcopy
 
 from wiloc_core.errors import ParameterError
 
-PROFILE_NAMES = ("quick", "full")
+PROFILE_NAMES = ("quick", "full", "paper")
+#: Parameters that change how fast a run goes, never what it computes: not overrides.
+EXECUTION_PARAMETERS = ("seed", "profile", "n_jobs", "torch_threads", "resume", "progress")
 
 _PRESETS: dict[str, dict[str, dict]] = {
     "fingerprint-datasets": {
@@ -158,7 +160,9 @@ def settings(chapter: str, profile: str, **overrides) -> dict:
     ----------
     chapter : str
         Chapter key, e.g. ``"fingerprint-datasets"``.
-    profile : {"quick", "full"}
+    profile : {"quick", "full", "paper"}
+        ``paper`` exists only for chapters that define it (the paper's protocol as
+        printed, for a GPU or a cluster).
     **overrides
         Values a reader set in the notebook's parameters cell; ``None`` means
         "use the profile's value". An override naming no known setting is an error,
@@ -167,18 +171,47 @@ def settings(chapter: str, profile: str, **overrides) -> dict:
     Returns
     -------
     dict
-        A fresh copy, safe to modify, with ``profile`` added.
+        A fresh copy, safe to modify, with ``profile`` (the profile asked for) and
+        ``overrides`` (name -> ``{"preset", "run"}`` for every setting whose value
+        differs from the preset) added. A run with any override is a *custom* run
+        (:func:`run_label`): labelled so, never judged, never committed as ``full``.
     """
     if profile not in PROFILE_NAMES:
         raise ParameterError("profile", f"one of {PROFILE_NAMES}", profile)
     if chapter not in _PRESETS:
         raise ParameterError("chapter", f"one of {chapters()}", chapter)
-    values = deepcopy(_PRESETS[chapter][profile])
+    if profile not in _PRESETS[chapter]:
+        raise ParameterError("profile", f"a profile of chapter '{chapter}': {sorted(_PRESETS[chapter])}",
+                             profile)
+    preset = _PRESETS[chapter][profile]
+    values = deepcopy(preset)
+    changed = {}
     for name, value in overrides.items():
         if name not in values:
             raise ParameterError(name, f"a setting of chapter '{chapter}': {sorted(values)}")
         if value is not None:
             values[name] = value
+            if _normalised(value) != _normalised(preset[name]):
+                changed[name] = {"preset": deepcopy(preset[name]), "run": deepcopy(value)}
     values["profile"] = profile
+    values["overrides"] = changed
     return values
 
+
+def _normalised(value):
+    """Compare settings by value: tuples as lists, ints as floats (1 == 1.0)."""
+    if isinstance(value, (list, tuple)):
+        return [_normalised(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def run_label(cfg: dict) -> str:
+    """``"custom"`` when ``cfg`` (from :func:`settings`) has overrides, else its profile."""
+    return "custom" if cfg.get("overrides") else cfg["profile"]

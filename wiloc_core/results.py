@@ -49,7 +49,8 @@ class ResultSet:
     ----------
     stem : str
         Notebook stem, e.g. ``"00-fingerprint-datasets"``: the results folder's name.
-    profile : {"quick", "full"}
+    profile : {"quick", "full", "paper"}
+        The profile the run started from.
     seed : int
     data_kind : {"real", "simulated"}
         The default data kind of this run's records; a record may override it.
@@ -57,13 +58,22 @@ class ResultSet:
         The notebook's parameters, saved in ``summary.json``.
     out_dir : path, optional
         Defaults to ``build/results/<stem>``.
+    overrides : dict, optional
+        Settings that differ from the profile's preset, name -> ``{"preset", "run"}``
+        (``settings(...)["overrides"]``, :func:`wiloc_core.profiles.settings`). Any
+        override makes the run ``custom``: its records are labelled so, never judged,
+        and ``wiloc results commit`` refuses it.
     """
 
-    def __init__(self, stem, *, profile, seed, data_kind, parameters=None, out_dir=None):
+    def __init__(self, stem, *, profile, seed, data_kind, parameters=None, out_dir=None,
+                 overrides=None):
         if data_kind not in DATA_KINDS:
             raise ParameterError("data_kind", f"one of {DATA_KINDS}", data_kind)
         self.stem = stem
-        self.profile = profile
+        self.base_profile = profile
+        self.overrides = {k: {"preset": _plain(v["preset"]), "run": _plain(v["run"])}
+                          for k, v in (overrides or {}).items()}
+        self.profile = "custom" if self.overrides else profile
         self.seed = int(seed)
         self.data_kind = data_kind
         self.parameters = {k: _plain(v) for k, v in (parameters or {}).items()}
@@ -121,52 +131,101 @@ class ResultSet:
         return value
 
     def compare(self, paper: str, item: str, row: str, column: str, ours, *, unit: str | None = None,
-                data_kind: str | None = None, direction_holds: bool | None = None, note: str = ""):
+                data_kind: str | None = None, effect=None, n_seeds: int | None = None,
+                note: str = ""):
         """Record a regenerated value that the report sets beside the paper's.
 
         The paper's value is looked up in the registry by (paper, item, row, column)
         when the report is built, so the key must exist there.
-        ``direction_holds`` says whether the qualitative effect the value stands for
-        (e.g. "proposed beats conventional") holds in our run, when that is defined.
+
+        Parameters
+        ----------
+        ours : float
+            Our value (a mean over seeds where there are several).
+        effect : sequence of float, optional
+            The qualitative effect this value stands for, one number per seed, signed so
+            that a positive number points the paper's way (e.g. conventional minus
+            proposed RMSE). A reversed effect is never "reproduced", and an effect must
+            beat the seed-to-seed noise (:mod:`wiloc_core.verdicts`).
+        n_seeds : int, optional
+            How many seeds ``ours`` averages (defaults to ``len(effect)``).
         """
         from wiloc_core import paper_values
 
         entry = paper_values.paper_entry(paper, item, row, column)
-        record = self._record("value", paper, item, row, column, data_kind, note)
-        record.update(ours=_plain(float(ours)), unit=unit if unit is not None else entry["unit"],
-                      direction_holds=direction_holds)
+        record = self._record("value", paper, data_kind, note)
+        record.update(item=item, row=row, column=column, ours=_plain(float(ours)),
+                      unit=unit if unit is not None else entry["unit"])
+        if effect is not None:
+            record["effect"] = _finite_list(effect, f"effect of {item} / {row} / {column}")
+        if n_seeds is not None or effect is not None:
+            record["n_seeds"] = int(n_seeds if n_seeds is not None else len(record["effect"]))
         self.records.append(record)
         return record
 
-    def claim(self, paper: str, item: str, claim: str, holds: bool, *, evidence: str = "",
-              data_kind: str | None = None):
-        """Record a verdict on one of the paper's qualitative claims."""
-        record = self._record("claim", paper, item, claim, "verdict", data_kind, evidence)
-        record.update(ours=bool(holds), unit="", direction_holds=bool(holds))
+    def claim(self, claim_id: str, cells, *, evidence: str = "", data_kind: str | None = None):
+        """Record the quantity of a registered claim; the report judges it.
+
+        Parameters
+        ----------
+        claim_id : str
+            A claim of :mod:`wiloc_core.claims` (``"000-table1-degrades"``).
+        cells : dict or list of dict
+            The quantity the claim's registry row names: ``{label: values}`` or
+            ``[{"label", "values", "deterministic"}]``, one value per seed (one value and
+            ``deterministic=True`` for a quantity without seed noise).
+        evidence : str
+            One line saying what was measured (shown in the report).
+        """
+        from wiloc_core import claims
+
+        registered = claims.claim(claim_id)
+        if isinstance(cells, dict):
+            cells = [{"label": str(k), "values": v} for k, v in cells.items()]
+        checked = []
+        for cell in cells:
+            values = _finite_list(cell["values"], f"claim {claim_id}, cell {cell.get('label')!r}")
+            if not values:
+                raise ParameterError("cells", f"at least one value per cell of claim {claim_id}",
+                                     cell.get("label"))
+            checked.append({"label": str(cell.get("label", "")), "values": values,
+                            "deterministic": bool(cell.get("deterministic", False))})
+        if not checked:
+            raise ParameterError("cells", f"at least one cell for claim {claim_id}", "none")
+        record = self._record("claim", registered["paper"], data_kind, evidence)
+        record.update(claim_id=claim_id, cells=checked, unit=registered["unit"])
         self.records.append(record)
         return record
 
-    def _record(self, kind, paper, item, row, column, data_kind, note):
+    def _record(self, kind, paper, data_kind, note):
         data_kind = data_kind or self.data_kind
         if data_kind not in DATA_KINDS:
             raise ParameterError("data_kind", f"one of {DATA_KINDS}", data_kind)
-        return {"kind": kind, "paper": str(paper), "item": item, "row": row, "column": column,
-                "profile": self.profile, "seed": self.seed, "data_kind": data_kind,
-                "notebook": self.stem, "note": note}
+        return {"kind": kind, "paper": str(paper), "profile": self.profile, "seed": self.seed,
+                "data_kind": data_kind, "notebook": self.stem, "note": note}
 
     # -- saving -----------------------------------------------------------------------
     def save(self) -> Path:
         """Write ``summary.json``, ``report.json`` and ``provenance.json``; return the folder."""
-        summary = {"notebook": self.stem, "profile": self.profile, "seed": self.seed,
-                   "data_kind": self.data_kind, "parameters": self.parameters,
+        summary = {"notebook": self.stem, "profile": self.profile,
+                   "base_profile": self.base_profile, "overrides": self.overrides,
+                   "seed": self.seed, "data_kind": self.data_kind, "parameters": self.parameters,
                    "values": self.values, "tables": self.tables, "figures": self.figures}
         atomic.write_json(self.out_dir / "summary.json", summary)
         atomic.write_json(self.out_dir / "report.json", self.records)
         record = provenance(self.profile, self.seed, time.perf_counter() - self._started)
+        record.update(base_profile=self.base_profile, overrides=self.overrides)
         if self.timings:
             record["timings"] = self.timings
         atomic.write_json(self.out_dir / "provenance.json", record)
         return self.out_dir
+
+
+def _finite_list(values, what: str) -> list[float]:
+    out = [float(v) for v in _plain(list(values))]
+    if not all(math.isfinite(v) for v in out):
+        raise ParameterError(what, "finite numbers", out)
+    return out
 
 
 def _glue(name, value):
@@ -201,9 +260,30 @@ def machine_description() -> str:
     return f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores, {platform.system()})"
 
 
+#: Packages whose versions go into provenance (those that can change a number).
+PROVENANCE_PACKAGES = ("wiloc", "numpy", "scipy", "pandas", "scikit-learn", "torch", "matplotlib")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`PROVENANCE_PACKAGES` (``"absent"`` when not installed)."""
+    from importlib import metadata
+
+    versions = {}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
 def provenance(profile: str, seed: int, duration_s: float) -> dict:
+    """Where, when and with what a run was made: commit, machine, packages and data read."""
+    from wiloc_core.data.resolve import data_reads
+
     commit, dirty = git_commit()
     return {"commit": commit, "dirty": dirty,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_description(), "python": sys.version.split()[0],
+            "packages": package_versions(), "data": data_reads(),
             "profile": profile, "seed": int(seed), "duration_s": round(float(duration_s), 2)}

@@ -25,6 +25,18 @@ WHERE_WILOC_DATA = "WILOC_DATA"
 WHERE_CACHE = "cache"
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
+#: What this process has read: dataset name -> sha256 (for provenance, see :func:`data_reads`).
+_READS: dict[str, str] = {}
+
+
+def record_read(name: str, digest: str) -> None:
+    """Note that data named ``name`` with this sha256 was read (files, or simulated arrays)."""
+    _READS[str(name)] = str(digest)
+
+
+def data_reads() -> dict[str, str]:
+    """Every dataset this process has read, name -> sha256 (a copy), for provenance."""
+    return dict(sorted(_READS.items()))
 
 
 @dataclass(frozen=True)
@@ -154,4 +166,5 @@ def locate(name: str | DatasetEntry, verify: bool = True) -> Located:
         raise DatasetNotFoundError(not_found_message(entry))
     if verify:
         verify_file(found.path, entry.sha256)
+    record_read(entry.name, sha256_file(found.path))
     return found
