@@ -39,8 +39,11 @@ html: setup
 book: setup notebooks html
 	@echo "open build/html/index.html"
 
+# The library and tests, then the notebooks' code cells (nbqa reads the MyST sources with
+# jupytext and reports notebooks/NAME.md:cell_N:LINE:COL).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/nbqa ruff notebooks --output-format=concise
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not browser"

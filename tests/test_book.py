@@ -49,6 +49,10 @@ NOTEBOOK_CELLS = [
     ("code", "import ipywidgets\nipywidgets.IntSlider(value=3, min=0, max=10, description='k')"),
     ("code", "from IPython.display import Markdown\n"
              "Markdown(':::{important}\\nSimulated stand-in data.\\n:::\\n')"),
+    # a table far wider than the text column: it must scroll, not be clipped
+    ("code", "import pandas as pd\n"
+             "pd.DataFrame([[f'cell {i}-{j} with a long text' for j in range(14)] for i in range(3)],\n"
+             "             columns=[f'wide column {j}' for j in range(13)] + ['last column'])"),
 ]
 
 _TINY: dict[str, Path] = {}
@@ -83,16 +87,76 @@ def make_executed_notebook(folder: Path, stem: str = CHAPTER) -> Path:
     return target
 
 
+def _value(ours, profile, data_kind, row="Lab", column="75%", effect=None):
+    record = {"kind": "value", "paper": "000", "item": "Table I", "row": row, "column": column,
+              "ours": ours, "unit": "cm", "profile": profile, "seed": 0, "data_kind": data_kind,
+              "notebook": "10-ctf-transfer", "note": "hand-made <record>"}
+    if effect is not None:
+        record.update(effect=effect, n_seeds=len(effect))
+    return record
+
+
+def _claim(claim_id, values, profile, data_kind):
+    return {"kind": "claim", "paper": claim_id[:3], "claim_id": claim_id, "unit": "",
+            "cells": [{"label": "a", "values": values, "deterministic": False}],
+            "profile": profile, "seed": 0, "data_kind": data_kind, "notebook": "10-ctf-transfer",
+            "note": "hand-made"}
+
+
+def write_report_records(root: Path) -> tuple[Path, Path]:
+    """Hand-made report records: a quick build and a committed full run; returns both folders.
+
+    Committed (full): 8.5 cm on simulated data (magnitude only), a real value within tolerance
+    whose effect is reversed (not reproduced), a real one within tolerance (reproduced) and a
+    claim that holds. Build (quick): the same rows, none judged.
+    """
+    build, committed = root / "build-results", root / "committed-results"
+    for folder, profile in ((build, "quick"), (committed, "full")):
+        records = [_value(8.5, profile, "simulated"),
+                   _value(18.5, profile, "real", "Narrow Corridor", "30%", [-1.0, -1.2, -0.8]),
+                   _value(12.0, profile, "real", "Lab", "50%", [1.0, 1.1, 0.9]),
+                   _claim("000-table1-degrades", [1.0, 1.1, 0.9], profile, "simulated")]
+        (folder / "10-ctf-transfer").mkdir(parents=True)
+        (folder / "10-ctf-transfer" / "report.json").write_text(json.dumps(records))
+        (folder / "10-ctf-transfer" / "provenance.json").write_text(json.dumps(
+            {"commit": "0123456789abcdef", "date": "2026-11-30", "profile": profile, "seed": 0}))
+    return build, committed
+
+
+def make_executed_report(folder: Path, build: Path, committed: Path) -> Path:
+    """Execute the real report notebook (notebooks/99-...) on the given result folders."""
+    import papermill
+
+    from wiloc_core import runner
+
+    source = runner.resolve_notebook(book.REPORT_STEM)
+    ipynb = runner._to_ipynb(source, folder.parent / f"{book.REPORT_STEM}.source.ipynb")
+    target = folder / f"{book.REPORT_STEM}.ipynb"
+    papermill.execute_notebook(str(ipynb), str(target), progress_bar=False, kernel_name="python3",
+                               log_output=False, parameters={"build_results": str(build),
+                                                             "committed_results": str(committed)})
+    return target
+
+
 def build_tiny_book(tmp_path_factory) -> Path:
-    """Build (once per session) a strict book from the tiny chapter; return its html folder."""
+    """Build (once per session) a strict book from the tiny chapter and the report page.
+
+    The report page and the landing page's scoreboard read hand-made records
+    (:func:`write_report_records`), never what ``build/`` or ``results/`` hold.
+    """
     if "html" not in _TINY:
+        from wiloc_core import report
+
         root = tmp_path_factory.mktemp("tiny-book")
         executed = root / "build" / "executed"
         make_executed_notebook(executed)
+        build, committed = write_report_records(root)
+        make_executed_report(executed, build, committed)
         manifest = root / "manifest.json"
         manifest.write_text(json.dumps(TINY_MANIFEST), encoding="utf-8")
         index = book.build_book(executed, root / "build" / "html", strict=True,
-                                manifest_path=manifest)
+                                manifest_path=manifest,
+                                records=report.collect_records(build, committed))
         _TINY["html"] = index.parent
     return _TINY["html"]
 
@@ -321,3 +385,146 @@ def test_tiny_book_data_page_lists_every_manifest_entry(tiny_html):
         assert entry.get("licence", entry.get("license")).split(" ")[0] in data
     assert "Costs $5 and *stars* _under_ [brackets] {braces} #hash" in data
     assert "campaign" in data
+
+
+# ------------------------------------------------------------------------------------
+# Report views: badges, scoreboard, the filterable table, the landing page
+# ------------------------------------------------------------------------------------
+
+REPO = Path(book.__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def hand_made_records(tmp_path):
+    from wiloc_core import report
+
+    return report.collect_records(*write_report_records(tmp_path))
+
+
+def _cells_of(html: str, table_class: str) -> list[list[str]]:
+    """The text of each body row's cells of the first table with ``table_class``."""
+    table = re.search(rf'<table[^>]*class="[^"]*{table_class}[^"]*".*?</table>', html, re.S).group(0)
+    body = re.search(r"<tbody>(.*)</tbody>", table, re.S).group(1)
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_every_status_has_a_badge_colour_and_a_meaning():
+    from wiloc_core import verdicts
+
+    css = (REPO / "book" / "_static" / "wiloc.css").read_text()
+    assert set(book.STATUS_CLASSES) == set(verdicts.STATUSES)
+    assert set(book.status_meanings()) == set(verdicts.STATUSES)
+    for status, suffix in book.STATUS_CLASSES.items():
+        assert f".wiloc-status-{suffix} " in css, suffix
+        badge = book.status_badge(status, 3)
+        assert f'wiloc-status-{suffix}"' in badge and "<b>3</b>" in badge
+    with pytest.raises(book.BookError, match="unknown report status"):
+        book.status_badge("reproduced")
+
+
+def test_status_meanings_follow_the_rules():
+    from wiloc_core import verdicts
+
+    meanings = book.status_meanings()
+    assert f"{verdicts.ALPHA:.0%}" in meanings[verdicts.DIRECTION]
+    assert "simulated" in meanings[verdicts.MAGNITUDE]
+    assert "quick" in meanings[verdicts.NOT_JUDGED] and "custom" in meanings[verdicts.NOT_JUDGED]
+    assert "wrong way" in meanings[verdicts.NOT_REPRODUCED]
+
+
+def test_scoreboard_keeps_verdicts_apart_from_rows_not_judged(hand_made_records):
+    html = book.scoreboard_html(hand_made_records, report_page=book.REPORT_STEM)
+    rows = _cells_of(html, "wiloc-scoreboard")
+    title = "Paper 000: CTF transfer learning"
+    assert [r[:3] for r in rows] == [[title, "real", "committed"], [title, "real", "this build"],
+                                     [title, "simulated", "committed"],
+                                     [title, "simulated", "this build"]]
+    # verdicts | shown for scale | not judged; build and committed are never added
+    assert rows[0][3:] == ["1 reproduced within tolerance 1 not reproduced", "none", "none"]
+    assert rows[1][3:] == ["none", "none", "2 not judged (quick or custom run)"]
+    assert rows[2][3:] == ["1 claim holds", "1 magnitude only (simulated)", "none"]
+    assert rows[3][3:] == ["none", "none", "2 not judged (quick or custom run)"]
+    assert "99-reproduction-report.html?paper=000&amp;data_kind=simulated&amp;origin=build" in html
+
+
+def test_split_counts_table_has_one_row_per_kind_profile_origin(hand_made_records):
+    rows = _cells_of(book.split_counts_html(hand_made_records), "wiloc-split-counts")
+    assert [r[:4] for r in rows] == [["real", "full", "committed", "2"],
+                                     ["real", "quick", "build", "2"],
+                                     ["simulated", "full", "committed", "2"],
+                                     ["simulated", "quick", "build", "2"]]
+
+
+def test_report_table_rows_carry_filter_fields_and_escape_text(hand_made_records):
+    html = book.report_table_html(hand_made_records)
+    rows = re.findall(r"<tr (data-paper=[^>]*)>", html)
+    assert len(rows) == len(hand_made_records)
+    for field in book.REPORT_FILTERS:
+        assert all(f'data-{field}="' in row for row in rows), field
+        assert f'<select data-filter="{field}">' in html
+    assert '<option value="committed">committed</option>' in html
+    assert "hand-made &lt;record&gt;" in html and "<record>" not in html
+    assert f"{len(hand_made_records)} of {len(hand_made_records)} rows" in html
+    # a claim shows its band in words, with the unit
+    assert "every cell &gt; 0 cm" in html
+    assert "wiloc-filters" not in book.report_table_html(hand_made_records, filters=False)
+
+
+def test_claims_of_our_own_carry_the_ours_label(hand_made_records):
+    ours = [{**r, "claim_origin": "ours"} for r in hand_made_records if r["kind"] == "claim"]
+    html = book.report_table_html(ours)
+    assert html.count('class="wiloc-tag wiloc-ours"') == len(ours) > 0
+    theirs = book.report_table_html([r for r in hand_made_records if r["kind"] == "claim"])
+    assert "wiloc-ours" not in theirs and "“" in theirs  # the paper's sentence is quoted
+
+
+def test_render_intro_replaces_the_marker(hand_made_records):
+    text = "# Title\n\nBefore.\n\n% wiloc:scoreboard\n\nAfter.\n"
+    out = book.render_intro(text, hand_made_records, book.REPORT_STEM)
+    assert "% wiloc:scoreboard" not in out and "Before." in out and "After." in out
+    assert "```{raw} html" in out and "wiloc-scoreboard" in out
+    assert "{doc}`reproduction report <99-reproduction-report>`" in out
+    without_page = book.render_intro(text, hand_made_records, None)
+    assert "{doc}" not in without_page
+    empty = book.render_intro(text, [], None)
+    assert "No chapter has recorded a result yet" in empty
+    with pytest.raises(book.BookError, match="wiloc:scoreboard"):
+        book.render_intro("# Title\n", hand_made_records)
+
+
+def test_the_landing_page_source_has_one_scoreboard_marker_and_no_typed_counts():
+    intro = (REPO / "book" / "intro.md").read_text()
+    assert [line.strip() for line in intro.splitlines()].count(book.SCOREBOARD_MARKER) == 1
+    assert not re.search(r"\d+\s+(reproduced|not reproduced|inconclusive|claims? holds?)", intro)
+
+
+def test_report_script_is_local_and_fetches_nothing():
+    script = (REPO / "book" / "_static" / "wiloc-report.js").read_text()
+    assert "://" not in script and "//cdn" not in script
+    for call in ("fetch(", "XMLHttpRequest", "import(", "src="):
+        assert call not in script, call
+
+
+@pytest.mark.slow
+def test_tiny_book_landing_page_has_the_generated_scoreboard(tiny_html):
+    intro = _html(tiny_html, "intro.html")
+    rows = _cells_of(intro, "wiloc-scoreboard")
+    assert [r[1:3] for r in rows] == [["real", "committed"], ["real", "this build"],
+                                      ["simulated", "committed"], ["simulated", "this build"]]
+    assert "1 reproduced within tolerance" in rows[0][3]
+    assert 'href="99-reproduction-report.html' in intro
+    assert "% wiloc:scoreboard" not in intro and "wiloc:scoreboard" not in intro
+
+
+@pytest.mark.slow
+def test_tiny_book_report_page_has_badges_counts_and_a_filterable_table(tiny_html):
+    page = _html(tiny_html, f"{book.REPORT_STEM}.html")
+    assert "_static/wiloc-report.js" in page and "_static/wiloc.css" in page
+    assert (tiny_html / "_static" / "wiloc-report.js").is_file()
+    for suffix in ("reproduced", "not-reproduced", "magnitude", "holds", "not-judged"):
+        assert f"wiloc-status-{suffix}" in page, suffix
+    assert len(_cells_of(page, "wiloc-split-counts")) == 4
+    assert len(_cells_of(page, "wiloc-report-table")) == 8  # every hand-made record, once
+    assert 'id="wiloc-report"' in page and 'data-table="wiloc-report"' in page
+    assert "0123456789abcdef" in page  # committed provenance section

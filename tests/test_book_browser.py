@@ -299,7 +299,99 @@ def test_tiny_book_landing_and_data_pages_render_offline(browser, serve, tiny_ht
     base = serve(tiny_html)
     landing = check_page(browser, base, "intro.html", _shots("tiny"))
     assert "wiloc" in landing["title"].lower()
+    assert browser.evaluate("document.querySelectorAll('table.wiloc-scoreboard .wiloc-badge').length") > 0
     check_page(browser, base, "data.html", _shots("tiny"))
+
+
+REPORT_PAGE = "99-reproduction-report.html"
+
+#: Geometry and visible rows of the report page's main table.
+REPORT_STATE_JS = """(() => {
+  const table = document.getElementById('wiloc-report');
+  if (!table) return null;
+  const article = document.querySelector('article.bd-article') || document.body;
+  const rows = [...table.tBodies[0].rows];
+  const heads = [...table.tHead.rows[0].cells];
+  return {
+    table_right: table.getBoundingClientRect().right,
+    article_right: article.getBoundingClientRect().right,
+    last_head_right: heads[heads.length - 1].getBoundingClientRect().right,
+    status_head_width: heads[4].getBoundingClientRect().width,
+    page_overflow: document.documentElement.scrollWidth - window.innerWidth,
+    visible: rows.filter(r => r.offsetParent !== null).length,
+    total: rows.length,
+    shown_text: document.querySelector('.wiloc-filters[data-table="wiloc-report"] .wiloc-shown').textContent,
+  };
+})()"""
+
+
+def _choose(browser: Browser, field: str, value: str) -> dict:
+    browser.evaluate(f"""(() => {{
+      const select = document.querySelector('.wiloc-filters select[data-filter="{field}"]');
+      select.value = {json.dumps(value)};
+      select.dispatchEvent(new Event('change'));
+    }})()""")
+    return browser.evaluate(REPORT_STATE_JS)
+
+
+def test_tiny_book_report_page_fits_and_filters(browser, serve, tiny_html):
+    base = serve(tiny_html)
+    check_page(browser, base, REPORT_PAGE, _shots("tiny"))
+    state = browser.evaluate(REPORT_STATE_JS)
+    assert state["total"] == 8 and state["visible"] == 8, state
+    assert state["shown_text"] == "8 of 8 rows", state
+    # the whole table, status column included, lies inside the text column
+    assert state["table_right"] <= state["article_right"] + 1, state
+    assert state["last_head_right"] <= state["article_right"] + 1, state
+    assert state["status_head_width"] > 60, state
+    assert state["page_overflow"] <= 0, state
+    state = _choose(browser, "origin", "committed")
+    assert state["visible"] == 4 and state["shown_text"] == "4 of 8 rows", state
+    state = _choose(browser, "data_kind", "real")
+    assert state["visible"] == 2, state
+    state = _choose(browser, "profile", "quick")  # committed and quick: nothing
+    assert state["visible"] == 0 and state["shown_text"] == "0 of 8 rows", state
+    for field in ("origin", "data_kind", "profile"):
+        state = _choose(browser, field, "")
+    assert state["visible"] == 8, state
+    state = _choose(browser, "status", "not reproduced")
+    assert state["visible"] == 1, state
+
+
+def test_tiny_book_report_filters_from_the_query_string(browser, serve, tiny_html):
+    """The landing page's scoreboard links to the report filtered by paper and data kind."""
+    base = serve(tiny_html)
+    check_page(browser, base, REPORT_PAGE + "?paper=000&data_kind=simulated")
+    state = browser.evaluate(REPORT_STATE_JS)
+    assert state["visible"] == 4 and state["shown_text"] == "4 of 8 rows", state
+    check_page(browser, base, REPORT_PAGE + "?paper=000&data_kind=simulated&origin=build")
+    assert browser.evaluate(REPORT_STATE_JS)["visible"] == 2
+    check_page(browser, base, REPORT_PAGE + "?paper=007")  # no such option: nothing hidden
+    assert browser.evaluate(REPORT_STATE_JS)["visible"] == 8
+
+
+def test_tiny_book_wide_table_scrolls_instead_of_being_clipped(browser, serve, tiny_html):
+    base = serve(tiny_html)
+    check_page(browser, base, CHAPTER)
+    state = browser.evaluate("""(() => {
+      const table = [...document.querySelectorAll('table')].find(
+          t => t.textContent.includes('last column'));
+      const article = document.querySelector('article.bd-article');
+      let box = table;  // the element that scrolls: the table itself or a wrapper
+      while (box && box !== article && box.scrollWidth <= box.clientWidth + 1) box = box.parentElement;
+      const style = box ? getComputedStyle(box) : null;
+      return {
+        found: !!table,
+        scrolls: !!box && box !== article && ['auto', 'scroll'].includes(style.overflowX),
+        box_right: box ? box.getBoundingClientRect().right : null,
+        article_right: article.getBoundingClientRect().right,
+        page_overflow: document.documentElement.scrollWidth - window.innerWidth,
+      };
+    })()""")
+    assert state["found"], state
+    assert state["scrolls"], f"the wide table neither fits nor scrolls: {state}"
+    assert state["box_right"] <= state["article_right"] + 1, state
+    assert state["page_overflow"] <= 0, state
 
 
 def test_check_page_catches_a_remote_script(browser, serve, tmp_path):
@@ -347,3 +439,8 @@ def test_built_book_every_page(browser, serve):
     assert "intro.html" in pages and "data.html" in pages
     for page in pages:
         check_page(browser, base, page)
+        if page == REPORT_PAGE:
+            state = browser.evaluate(REPORT_STATE_JS)
+            assert state is not None, f"{page}: no report table (#wiloc-report)"
+            assert state["last_head_right"] <= state["article_right"] + 1, state
+            assert state["page_overflow"] <= 0, state

@@ -1,10 +1,17 @@
 """The six stages of paper 000 (Fig. 3) on a tiny synthetic problem, and the drivers."""
 
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from wiloc_core import claims, metrics, report, verdicts  # noqa: E402
 from wiloc_core.data.ctf import make_split  # noqa: E402
 from wiloc_core.errors import ParameterError  # noqa: E402
 from wiloc_core.methods import ctf_transfer as ct  # noqa: E402
@@ -169,8 +176,11 @@ def test_precompute_in_workers_gives_the_same_models_as_serial(envs):
     proposed = [("B", "A", 0.25, 0), ("A", "B", 0.25, 1)]
     serial = ct.CtfExperiment(envs, train, config=SMALL)
     parallel = ct.CtfExperiment(envs, train, config=SMALL)
-    serial.precompute(conventional, proposed, k_multiples=(1,), n_jobs=1)
-    parallel.precompute(conventional, proposed, k_multiples=(1,), n_jobs=2)
+    control = [("B", 0.25, 0)]
+    serial.precompute(conventional, proposed, k_multiples=(1,), n_jobs=1, control=control)
+    parallel.precompute(conventional, proposed, k_multiples=(1,), n_jobs=2, control=control)
+    assert serial._control.keys() == parallel._control.keys() == {("B", 0.25, 0, (1,))}
+    assert [v[1] for v in serial._control.values()] == [v[1] for v in parallel._control.values()]
     assert set(parallel._conventional) == set(serial._conventional)
     assert len(serial._conventional) == 4  # two requested + the g1 of A and of B
     for key, (_, rmse) in serial._conventional.items():
@@ -187,11 +197,12 @@ def test_precompute_in_workers_gives_the_same_models_as_serial(envs):
 
 
 def test_chapter_tasks_cover_every_table():
-    conventional, proposed = ct.chapter_tasks(
+    conventional, proposed, control = ct.chapter_tasks(
         ["A", "B"], {"A": "B", "B": "A"}, [0.75, 0.1], [0.1], [0.4], 0.1, [0, 1], "A", "B")
     assert ("A", 0.75, 1) in conventional and ("B", 0.1, 0) in conventional
     assert ("A", 0.4, 0) in conventional
     assert ("A", "B", 0.4, 1) in proposed and ("B", "A", 0.1, 0) in proposed
+    assert sorted(control) == [("A", 0.1, 0), ("A", 0.1, 1), ("B", 0.1, 0), ("B", 0.1, 1)]
 
 
 def test_disk_cache_resumes_with_identical_models(envs, tmp_path):
@@ -217,3 +228,182 @@ def test_disk_cache_resumes_with_identical_models(envs, tmp_path):
                              config=SMALL, cache_dir=tmp_path)
     other.conventional("B", 0.25, 0)
     assert len(list(tmp_path.glob("conventional-*.pt"))) == 3
+
+
+# ------------------------------------------------------------------ the fair control
+def test_step_budget_of_the_full_profile_at_15_percent():
+    """Full profile, 15 % of 1960 sweeps: stage 6 at k = 4 n_l takes 3.7x the steps."""
+    full = ct.TrainSettings(epochs=40, lr=1e-3, batch_size=32, min_steps=300)
+    budget = ct.step_budget(294, 1470 - 294, full, (1, 2, 4))
+    assert budget["conventional"] == 40 * 10                  # ceil(294 / 32) = 10
+    assert budget["stage6"] == [400, 40 * 19, 40 * 37]         # k = 294, 588, 1176
+    assert budget["stage6_total"] == 400 + 760 + 1480
+    assert budget["pass_ratio"] == pytest.approx(3.7)
+    # 2.5 %: every network is held at the 300-step floor
+    small = ct.step_budget(49, 1470 - 49, full, (1, 2, 4))
+    assert small["conventional"] == 300 and small["stage6"] == [300, 300, 300]
+
+
+def test_the_control_keeps_its_best_validation_checkpoint(envs):
+    b = envs["B"]
+    split = make_split(b.position_id, seed=0)
+    lab = split.labelled(0.25)
+    args = (b.X[lab], b.y[lab], b.X[split.val], b.y[split.val], FAST)
+    net = ct.train_conventional_selected(*args, seed=4, n_steps=25, eval_every=10, config=SMALL)
+    assert [h["step"] for h in net.val_history] == [10, 20, 25]
+    best = min(net.val_history, key=lambda h: h["val_rmse"])
+    assert net.best_step == best["step"]
+    assert metrics.rmse(net.predict(b.X[split.val]), b.y[split.val]) == pytest.approx(best["val_rmse"])
+    again = ct.train_conventional_selected(*args, seed=4, n_steps=25, eval_every=10, config=SMALL)
+    np.testing.assert_array_equal(again.predict(b.X[:5]), net.predict(b.X[:5]))
+    with pytest.raises(ParameterError):
+        ct.train_conventional_selected(*args, seed=4, n_steps=25, eval_every=0, config=SMALL)
+
+
+def test_transfer_table_with_the_control(envs, tmp_path):
+    train = ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16)
+    exp = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
+    table = ct.run_transfer(exp, [("B", "A")], [0.25], [0], (1, 2), control=True)
+    row = table.iloc[0]
+    split = exp.split("B", 0)
+    assert row.n_val == split.val.size and row.n_pool == split.unlabelled(0.25).size
+    assert row.control_gain_pct == pytest.approx(100 * (row.control_cm - row.proposed_cm)
+                                                 / row.control_cm)
+    assert len(list(tmp_path.glob("control-*.pt"))) == 1
+    again = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
+    assert again.controlled("B", 0.25, 0, (1, 2))[1] == row.control_cm
+    asym = ct.asymmetry_table(table, train, (1, 2))
+    assert asym.val_ratio.item() == pytest.approx(split.val.size / row.n_train)
+
+
+# ------------------------------------------------------------------ records on hand-made runs
+def _runs(nc_gains=(-6.75, -4.86, -9.73)):
+    """Tiny Table I / II / Fig. 4 run tables, three seeds, Narrow Corridor losing at 2.5 %."""
+    t1 = pd.DataFrame([{"environment": env, "fraction": f, "seed": s, "n_train": int(f * 1960),
+                        "rmse_cm": base / f + s} for env, base in (("Lab", 3.0), ("Lobby", 4.0))
+                       for f in (0.75, 0.1) for s in range(3)])
+    rows = []
+    for target, gains in (("Lab", (3.7, 0.04, 4.85)), ("Narrow Corridor", nc_gains)):
+        for s, g in enumerate(gains):
+            conv = 60.0 + s
+            rows.append({"target": target, "source": "Lobby", "fraction": 0.025, "seed": s,
+                         "n_train": 49, "conventional_cm": conv, "proposed_cm": conv * (1 - g / 100),
+                         "gain_pct": g, "chosen_k": 49, "g2_cm": conv})
+    t2 = pd.DataFrame(rows)
+    fig4 = pd.DataFrame([{"fraction": f, "seed": s, "bar_cm": 9.0, "conventional_gain": -50.0 / f,
+                          "proposed_gain": -40.0 / f if f < 0.3 else -60.0 / f}
+                         for f in (0.1, 0.4) for s in range(3)])
+    return t1, t2, fig4
+
+
+def _result_set(tmp_path, profile="full"):
+    from wiloc_core.results import ResultSet
+
+    return ResultSet("10-ctf-transfer", profile=profile, seed=0, data_kind="simulated",
+                     out_dir=tmp_path)
+
+
+def test_report_records_give_values_effects_and_registered_claims(tmp_path):
+    res = _result_set(tmp_path)
+    records = ct.report_records(res, *_runs())
+    values = {(r["item"], r["row"], r["column"]): r for r in records if r["kind"] == "value"}
+    proposed = values[("Table II", "Narrow Corridor", "Proposed 2.5%")]
+    assert proposed["n_seeds"] == 3 and all(e < 0 for e in proposed["effect"])
+    assert values[("Table I", "Lab", "10%")]["effect"] == pytest.approx([30 - 4] * 3)
+    assert "effect" not in values[("Table I", "Lab", "75%")]
+    claims = {r["claim_id"]: r for r in records if r["kind"] == "claim"}
+    assert set(claims) == {"000-table1-degrades", "000-table2-beats-conventional",
+                           "000-max-gain-43", "000-fig4-40-matches-75"}   # no control column
+    assert claims["000-fig4-40-matches-75"]["cells"][0]["values"] == [100.0] * 3   # never reached
+    evaluated = report.evaluate(records)
+    assert not any(r["status"] == verdicts.REPRODUCED for r in evaluated)
+    assert {r["status"] for r in evaluated if r["kind"] == "value"} == {verdicts.MAGNITUDE}
+    table2 = [r for r in evaluated if r.get("claim_id") == "000-table2-beats-conventional"][0]
+    assert table2["status"] == verdicts.NOT_REPRODUCED
+    # a quick run is never judged
+    quick = report.evaluate(ct.report_records(_result_set(tmp_path, "quick"), *_runs()))
+    assert {r["status"] for r in quick} == {verdicts.NOT_JUDGED}
+
+
+def test_the_control_claim_is_ours_and_recorded_only_with_the_control(tmp_path):
+    t1, t2, fig4 = _runs(nc_gains=(5.0, 6.0, 7.0))
+    t2["control_cm"] = t2["conventional_cm"]
+    t2["control_gain_pct"] = t2["gain_pct"]
+    records = ct.report_records(_result_set(tmp_path), t1, t2, fig4)
+    control = [r for r in records if r.get("claim_id") == "000-beats-matched-control"]
+    assert len(control) == 1 and claims.claim("000-beats-matched-control")["origin"] == "ours"
+    assert [c["label"] for c in control[0]["cells"]] == ["Lab 2.5%", "Narrow Corridor 2.5%"]
+
+
+def test_fig4_prose_reports_every_size():
+    _, _, fig4 = _runs()
+    by_size = ct.fig4_by_size(fig4)
+    assert list(by_size.n_better) == [3, 0]
+    assert ct.fig4_text(by_size) == ("the proposed method has the lower RMSE in all 3 seeds at "
+                                     "10 %; the higher RMSE in all 3 seeds at 40 %")
+    assert ct.crossing_text([100.0, 100.0]) == ("nowhere in the sizes tried, in none of the 2 "
+                                                "seeds (its RMSE stays above the bar)")
+    assert ct.crossing_text([38.0, 100.0]) == "in 1 of 2 seeds, at 38 %"
+
+
+# ------------------------------------------------------------------ the committed full run
+COMMITTED = Path(__file__).resolve().parents[1] / "results" / "10-ctf-transfer"
+RUN_TABLES = ("table1_runs", "table2_runs", "fig4_runs", "table1", "table2", "transfer_matrix",
+              "split_comparison", "cnn_shapes", "summary")
+
+
+def _reevaluated_copy(tmp_path, name):
+    folder = tmp_path / name
+    shutil.copytree(COMMITTED, folder)
+    before = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.iterdir()
+              if f.stem in RUN_TABLES}
+    records = ct.reevaluate_committed(folder)
+    after = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.iterdir()
+             if f.stem in RUN_TABLES}
+    assert before == after and len(before) == len(RUN_TABLES)     # no run table touched
+    return folder, records
+
+
+def test_reevaluated_committed_run_claims_no_reproduction_on_simulated_data(tmp_path):
+    folder, records = _reevaluated_copy(tmp_path, "a")
+    evaluated = report.evaluate(records)
+    assert all(r["data_kind"] == "simulated" and r["profile"] == "full" for r in evaluated)
+    assert not any(r["status"] == verdicts.REPRODUCED for r in evaluated)
+    values = [r for r in evaluated if r["kind"] == "value"]
+    assert len(values) == 66 and {r["status"] for r in values} == {verdicts.MAGNITUDE}
+    # Narrow Corridor at 2.5 %: the proposed method loses in every seed; its claim cell fails
+    claim = [r for r in evaluated if r.get("claim_id") == "000-table2-beats-conventional"][0]
+    assert claim["status"] == verdicts.NOT_REPRODUCED
+    cell = [c for c in claim["cells"] if c["label"] == "Narrow Corridor 2.5%"][0]
+    assert verdicts.cell_state("greater", 0.0, None, cell["values"]) == "fails"
+    row = [r for r in values if (r["row"], r["column"]) == ("Narrow Corridor", "Proposed 2.5%")][0]
+    assert row["status"] != verdicts.REPRODUCED and row["effect_mean"] < 0
+    provenance = json.loads((folder / "provenance.json").read_text())
+    original = json.loads((COMMITTED / "provenance.json").read_text())
+    assert {k: v for k, v in provenance.items() if k != "reevaluated"} == {
+        k: v for k, v in original.items() if k != "reevaluated"}
+    assert "no network was retrained" in provenance["reevaluated"]["what"]
+
+
+def test_reevaluation_is_deterministic_and_the_committed_report_is_current(tmp_path):
+    first, _ = _reevaluated_copy(tmp_path, "a")
+    second, _ = _reevaluated_copy(tmp_path, "b")
+    for name in ("report.json", "paper_vs_ours.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+        assert (first / name).read_bytes() == (COMMITTED / name).read_bytes(), (
+            f"results/10-ctf-transfer/{name} is stale: run ctf_transfer.reevaluate_committed")
+
+
+def test_committed_run_shows_the_asymmetries_and_the_fig4_losses():
+    t1 = pd.read_csv(COMMITTED / "table1_runs.csv")
+    t2 = pd.read_csv(COMMITTED / "table2_runs.csv")
+    fig4 = pd.read_csv(COMMITTED / "fig4_runs.csv")
+    params = json.loads((COMMITTED / "summary.json").read_text())["parameters"]
+    assert ct.n_total_from_runs(t1) == 1960
+    asym = ct.asymmetry_table(t2, ct.TrainSettings.from_settings(params), params["k_multiples"],
+                              n_total=1960).set_index("size_pct")
+    assert asym.loc[2.5, "val_ratio"] == pytest.approx(2.0)        # 98 validation vs 49 labelled
+    assert asym["pass_ratio"].max() == pytest.approx(3.7)
+    by_size = ct.fig4_by_size(fig4).set_index("size_pct")
+    assert list(by_size.loc[[30, 40, 50, 60], "n_better"]) == [0, 0, 0, 0]
+    assert "the higher RMSE in all 3 seeds at 30, 40, 50 and 60 %" in ct.fig4_text(by_size.reset_index())

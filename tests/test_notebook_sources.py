@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from wiloc_core import paths, runner
+from wiloc_core import paths, profiles, runner
 
 SOURCES = runner.notebook_sources()
 
@@ -50,3 +50,32 @@ def test_notebooks_do_not_force_agg_or_use_the_working_directory():
         text = source.read_text()
         assert "matplotlib.use(" not in text, f"{source.name} forces a matplotlib backend"
         assert "os.getcwd" not in text and "Path.cwd" not in text, source.name
+
+
+#: Notebook parameters that are no profile setting: the execution parameters, and
+#: ``data_source`` (its effect is the data kind every record carries; a value other than the
+#: notebook's default still makes the run custom, :func:`wiloc_core.runner.custom_parameters`).
+NOT_SETTINGS = {*profiles.EXECUTION_PARAMETERS, "data_source"}
+
+
+@pytest.mark.parametrize("source", [s for s in SOURCES
+                                    if s.stem.split("-", 1)[1] in profiles.chapters()],
+                         ids=lambda p: p.stem)
+def test_parameters_that_change_results_are_profile_settings_left_at_none(source):
+    """A reader's change is then an override: the run is labelled custom, never judged."""
+    chapter = source.stem.split("-", 1)[1]
+    settings = set(profiles.settings(chapter, "quick")) - {"profile", "overrides"}
+    defaults = runner.notebook_defaults(source)
+    not_none = {k: v for k, v in defaults.items() if k in settings and v is not None}
+    assert not not_none, f"settings must default to None (the profile's value): {not_none}"
+    stray = sorted(set(defaults) - settings - NOT_SETTINGS)
+    assert not stray, f"parameters that are no profile setting of '{chapter}': {stray}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_live_widgets_are_built_only_in_an_interactive_session(source):
+    """Papermill can hang for good on a live ipywidgets cell (nbclient issue 312)."""
+    text = source.read_text()
+    if "ipywidgets" in text or "widgets.interactive" in text:
+        assert "if interactive_session():" in text, (
+            f"{source.name} builds live widgets without `if interactive_session():`")

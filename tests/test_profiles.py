@@ -34,3 +34,21 @@ def test_settings_are_copies():
 def test_bad_settings_name_the_parameter(chapter, profile, overrides, name):
     with pytest.raises(ParameterError, match=name):
         profiles.settings(chapter, profile, **overrides)
+
+
+def test_execution_parameters_are_never_settings():
+    for chapter in profiles.chapters():
+        for profile in ("quick", "full"):
+            keys = set(profiles.settings(chapter, profile)) - {"profile", "overrides"}
+            assert not keys & set(profiles.EXECUTION_PARAMETERS), chapter
+
+
+def test_radio_channel_override_makes_a_custom_run_and_the_preset_value_does_not():
+    full = profiles.settings("radio-channel", "full", n_sweeps=None, snr_db=None)
+    assert full["overrides"] == {} and profiles.run_label(full) == "full"
+    same = profiles.settings("radio-channel", "full", n_sweeps=10, snr_db=30)
+    assert same["overrides"] == {} and profiles.run_label(same) == "full"
+    changed = profiles.settings("radio-channel", "full", snr_db=20.0, explorer_preset="lobby")
+    assert changed["snr_db"] == 20.0 and profiles.run_label(changed) == "custom"
+    assert changed["overrides"] == {"snr_db": {"preset": 30.0, "run": 20.0},
+                                    "explorer_preset": {"preset": "laboratory", "run": "lobby"}}

@@ -142,3 +142,30 @@ def test_ablation_source_and_fraction_drivers(domains):
     frac = st.run_target_fraction({"A": _dataset("A", 40, 96, 32, 1)}, domains, [("A", 0.5)],
                                   {"A": ["B"]}, ["DNN"], cfg, rounds=2)
     assert len(frac[("A", 0.5, "DNN", "+++")]) == 2
+
+
+def test_the_chapters_row_labels_and_dataset_names_hit_the_registry():
+    """Chapters 20/21 build registry keys from run labels and chapter.paper_name: in the
+    full profile every (model, variant, target) they compare must be a registry row."""
+    from wiloc_core import chapter
+
+    def has(item, row, column):
+        return chapter.has_paper_value("001", item, row, column)
+
+    label = st.FrameworkRun().row_label
+    table1 = chapter.preset("20-surrogate-teachers", "full")
+    for model in table1["models"]:
+        for variant in ("standalone", "*", "**", st.full_variant(model)):
+            for t in table1["targets"]:
+                for stat in ("MAE", "P75", "P95"):
+                    assert has("Table 1", label(model, variant), f"{chapter.paper_name(t)} {stat}")
+    ablations = chapter.preset("21-surrogate-ablations", "full")
+    for model in ablations["models"]:
+        for t in ablations["targets"]:
+            column = f"{chapter.paper_name(t)} MAE"
+            for s in ablations["sources"][t]:
+                assert has("Table 3", f"{model} [{chapter.paper_name(s)}]", column)
+            assert has("Table 3", f"{model} [both]", column) and has("Table 3", model, column)
+        for t, share in ablations["fraction_cases"]:
+            for variant in ("standalone", st.full_variant(model)):
+                assert has("Table 4", label(model, variant), f"{chapter.paper_name(t)} {100 * share:g}% MAE")

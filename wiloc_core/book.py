@@ -11,6 +11,13 @@ Chapters are grouped into parts by the two digits their stem starts with (see :d
 and only the executed notebooks that exist are listed, so a chapter that has not been run
 yet leaves a gap in the book rather than breaking it.
 
+The landing page's scoreboard is generated here, from the reproduction report
+(:func:`wiloc_core.report.collect_records`), in place of the ``% wiloc:scoreboard`` line of
+``book/intro.md``; the report page (notebook 99) draws its scoreboard, split counts and
+filterable table with the same functions (:func:`scoreboard_html`,
+:func:`split_counts_html`, :func:`report_table_html`). Its filters run in
+``book/_static/wiloc-report.js``, served by the book itself.
+
 The JavaScript a page needs (MathJax 3, RequireJS and the ipywidgets embed manager) comes
 from npm packages (``package.json`` at the repository root) and is served from the book's
 own ``_vendor/`` folder, next to ``book/_extra/_vendor/wiloc/widgets-setup.js`` (which points
@@ -446,6 +453,302 @@ def render_data_page(entries: Sequence[dict], about: str = "",
 
 
 # --------------------------------------------------------------------------------------
+# Report views: status badges, scoreboard, split counts, the filterable table
+# --------------------------------------------------------------------------------------
+
+#: CSS class suffix of each status's badge (``wiloc-status-<suffix>``, book/_static/wiloc.css).
+STATUS_CLASSES = {
+    "reproduced within tolerance": "reproduced",
+    "direction reproduced": "direction",
+    "claim holds": "holds",
+    "inconclusive": "inconclusive",
+    "not reproduced": "not-reproduced",
+    "magnitude only (simulated)": "magnitude",
+    "not judged (quick or custom run)": "not-judged",
+}
+#: Line that ``book/intro.md`` holds where the generated scoreboard goes (a MyST comment).
+SCOREBOARD_MARKER = "% wiloc:scoreboard"
+#: Columns of the report table a reader can filter on: record field -> label.
+REPORT_FILTERS = {"paper": "Paper", "profile": "Profile", "data_kind": "Data",
+                  "origin": "Origin", "status": "Status"}
+
+
+def status_meanings() -> dict[str, str]:
+    """What each status means, in words, from the rules of :mod:`wiloc_core.verdicts`."""
+    from wiloc_core import verdicts as v
+
+    level = f"{v.ALPHA:.0%}"
+    judged = " or ".join(f"`{p}`" for p in v.JUDGED_PROFILES)
+    return {
+        v.REPRODUCED: "A full or paper run on real data lands within the registry's relative tolerance of the "
+                      "paper's number and, where the number stands for an effect (one method "
+                      "beating another), the effect points the paper's way.",
+        v.DIRECTION: "Our number misses the tolerance, but the effect it stands for points the "
+                     "paper's way by more than the seed-to-seed noise: its mean over seeds beats "
+                     f"a one-sided paired t-test at the {level} level.",
+        v.HOLDS: "A claim's quantity lies on the paper's side of the band the paper states, in "
+                 "every cell, by more than the seed-to-seed noise (a count, which has no seed "
+                 "noise, is judged on its value).",
+        v.INCONCLUSIVE: "The run cannot tell: a single seed (so the noise is unknown), or an "
+                        "effect or claim cell that sits inside the seed-to-seed noise.",
+        v.NOT_REPRODUCED: "The effect points the wrong way (even when the number itself is "
+                          "close), a number with no effect misses the tolerance, or a claim "
+                          "cell lies on the wrong side of its band.",
+        v.MAGNITUDE: "Computed on simulated data: shown beside the paper's number for scale, "
+                     "never counted as a reproduction. Claims on simulated data do get a verdict.",
+        v.NOT_JUDGED: f"Only unmodified {judged} runs follow the paper's protocol. A `quick` run "
+                      "(shortened for CI) or a `custom` run (a setting changed from its preset) "
+                      "gets no verdict, whatever its numbers.",
+    }
+
+
+def _h(value) -> str:
+    import html
+
+    return html.escape(str(value), quote=True)
+
+
+def _number(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def status_badge(status: str, count: int | None = None) -> str:
+    """One status as a coloured badge (html), optionally with a count in front.
+
+    Raises
+    ------
+    BookError
+        For a status that :mod:`wiloc_core.verdicts` does not define.
+    """
+    if status not in STATUS_CLASSES:
+        raise BookError(f"unknown report status {status!r}: expected one of {list(STATUS_CLASSES)}")
+    meaning = status_meanings()[status].replace("`", "")
+    label = _h(status) if count is None else f"<b>{count}</b> {_h(status)}"
+    return (f'<span class="wiloc-badge wiloc-status-{STATUS_CLASSES[status]}" '
+            f'title="{_h(meaning)}">{label}</span>')
+
+
+def status_legend_html() -> str:
+    """Every status as a badge beside what it means (an html definition list)."""
+    items = []
+    for status, meaning in status_meanings().items():
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", _h(meaning))
+        items.append(f"<dt>{status_badge(status)}</dt><dd>{text}</dd>")
+    return f'<dl class="wiloc-legend">{"".join(items)}</dl>'
+
+
+def paper_title(paper: str) -> str:
+    """``"Paper 000: CTF transfer learning"`` from :data:`PARTS` (or ``"Paper 007"``)."""
+    return next((caption for caption, _ in PARTS if caption.startswith(f"Paper {paper}:")),
+                f"Paper {paper}")
+
+
+def _badges(counts: dict, statuses) -> str:
+    shown = [status_badge(s, counts[s]) for s in statuses if counts.get(s)]
+    return " ".join(shown) if shown else '<span class="wiloc-none">none</span>'
+
+
+def scoreboard_html(records: Sequence[dict], report_page: str | None = None) -> str:
+    """Per paper, data kind and origin: verdicts of judged runs apart from rows not judged.
+
+    Committed runs and this build's runs get rows of their own, so that a run kept in
+    ``results/`` and a rerun of it in this build are never counted together.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Evaluated report records (:func:`wiloc_core.report.collect_records`).
+    report_page : str, optional
+        Name of the report page: each paper links to its rows there (filtered).
+
+    Returns
+    -------
+    str
+        An html table (class ``wiloc-table wiloc-scoreboard``); counts come from
+        :func:`wiloc_core.report.scoreboard`.
+    """
+    from wiloc_core import report
+    from wiloc_core import verdicts as v
+
+    verdict_statuses = (v.REPRODUCED, v.DIRECTION, v.HOLDS, v.INCONCLUSIVE, v.NOT_REPRODUCED)
+    board = [{**row, "origin": origin} for origin in report.ORIGINS
+             for row in report.scoreboard(report.select(list(records), origin=origin))]
+    first = {"committed": 0, "build": 1}
+    board.sort(key=lambda r: (r["paper"], r["data_kind"], first.get(r["origin"], 2)))
+    rows = []
+    for row in board:
+        paper = _h(paper_title(row["paper"]))
+        if report_page:
+            query = _h(f"?paper={row['paper']}&data_kind={row['data_kind']}&origin={row['origin']}")
+            paper = f'<a href="{_h(report_page)}.html{query}">{paper}</a>'
+        origin = "committed" if row["origin"] == "committed" else "this build"
+        rows.append(
+            f'<tr data-paper="{_h(row["paper"])}" data-data_kind="{_h(row["data_kind"])}" '
+            f'data-origin="{_h(row["origin"])}">'
+            f'<td>{paper}</td><td>{_h(row["data_kind"])}</td><td>{origin}</td>'
+            f'<td>{_badges(row, verdict_statuses)}</td>'
+            f'<td>{_badges(row, (v.MAGNITUDE,))}</td>'
+            f'<td>{_badges(row, (v.NOT_JUDGED,))}</td></tr>')
+    head = ("<tr><th>Paper</th><th>Data</th><th>Runs</th>"
+            "<th>Verdicts (unmodified full or paper runs)</th>"
+            "<th>Shown for scale only</th><th>Not judged</th></tr>")
+    return (f'<table class="wiloc-table wiloc-scoreboard"><thead>{head}</thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def split_counts_html(records: Sequence[dict]) -> str:
+    """Status counts split by data kind × profile × origin (never one number across them)."""
+    from wiloc_core import report
+
+    rows = []
+    for row in report.split_counts(list(records)):
+        counts = _badges(row, report.STATUSES)
+        rows.append(f'<tr><td>{_h(row["data_kind"])}</td><td>{_h(row["profile"])}</td>'
+                    f'<td>{_h(row["origin"])}</td><td>{row["rows"]}</td><td>{counts}</td></tr>')
+    head = "<tr><th>Data</th><th>Profile</th><th>Origin</th><th>Rows</th><th>Statuses</th></tr>"
+    return (f'<table class="wiloc-table wiloc-split-counts"><thead>{head}</thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _what(record: dict) -> str:
+    if record["kind"] == "claim":
+        ours = (' <span class="wiloc-tag wiloc-ours" title="a check this book adds; the paper '
+                'does not make this claim">ours</span>') if record.get("claim_origin") == "ours" else ""
+        quote = "" if record.get("claim_origin") == "ours" else "“"
+        end = "" if record.get("claim_origin") == "ours" else "”"
+        return (f'<span class="wiloc-where">{_h(record["item"])}</span>{ours} '
+                f'<span class="wiloc-claim">{quote}{_h(record["row"])}{end}</span>')
+    return (f'<span class="wiloc-where">{_h(record["item"])}</span> '
+            f'{_h(record["row"])} · {_h(record["column"])}')
+
+
+#: How a claim's test reads in the report table (the column is "<test> <band>").
+_TEST_WORDS = {"greater": "every cell", "less": "every cell", "between": "every cell in",
+               "max_between": "largest cell in"}
+
+
+def _band(record: dict) -> str:
+    """A claim's band in words, e.g. ``"every cell > 0 cm"``, from its report column."""
+    test, _, band = str(record["column"]).partition(" ")
+    unit = f" {record['unit']}" if record.get("unit") else ""
+    return f"{_TEST_WORDS.get(test, test)} {band}{unit}"
+
+
+def _tooltip(record: dict) -> str:
+    parts = [f"notebook {record.get('notebook', '')}", f"seed {record.get('seed', '')}"]
+    if record.get("n_seeds"):
+        parts.append(f"{record['n_seeds']} seed(s)")
+    if record.get("effect_mean") is not None:
+        parts.append(f"mean effect {_number(record['effect_mean'])}")
+    if record.get("commit"):
+        parts.append(f"commit {str(record['commit'])[:10]} {record.get('date', '')}")
+    if record.get("note"):
+        parts.append(str(record["note"]))
+    return "; ".join(parts)
+
+
+def report_table_html(records: Sequence[dict], table_id: str = "wiloc-report",
+                      filters: bool = True) -> str:
+    """The whole report as one html table that fits the page, with filters above it.
+
+    Each row carries ``data-<field>`` attributes for :data:`REPORT_FILTERS`;
+    ``book/_static/wiloc-report.js`` fills nothing in and fetches nothing: it only hides
+    the rows that do not match the selects (every option is written here).
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Evaluated report records.
+    table_id : str
+        The table's html id (the filters point at it).
+    filters : bool
+        Put the filter bar above the table.
+    """
+    selects = []
+    for field, label in REPORT_FILTERS.items():
+        values = sorted({str(r.get(field, "")) for r in records})
+        options = "".join(f'<option value="{_h(x)}">{_h(x)}</option>' for x in values)
+        selects.append(f'<label>{_h(label)} <select data-filter="{field}">'
+                       f'<option value="">all</option>{options}</select></label>')
+    bar = (f'<div class="wiloc-filters" data-table="{_h(table_id)}">{"".join(selects)}'
+           f'<span class="wiloc-shown" aria-live="polite">{len(records)} of {len(records)} rows'
+           '</span></div>') if filters else ""
+    rows = []
+    for r in records:
+        attributes = " ".join(f'data-{field}="{_h(r.get(field, ""))}"' for field in REPORT_FILTERS)
+        if r["kind"] == "claim":
+            paper_cell = _h(_band(r))
+            ours = f'{_number(r.get("ours"))} {_h(r.get("unit") or "")}'
+        else:
+            paper_cell = f'{_number(r.get("paper_value"))} {_h(r.get("unit") or "")}'
+            ours = _number(r.get("ours"))
+            if r.get("difference_pct") is not None:
+                ours += f' <span class="wiloc-diff">({r["difference_pct"]:+.1f} %)</span>'
+        run = " ".join(f'<span class="wiloc-tag">{_h(r.get(f, ""))}</span>'
+                       for f in ("profile", "data_kind", "origin"))
+        rows.append(f'<tr {attributes} title="{_h(_tooltip(r))}"><td>{_h(r["paper"])}</td>'
+                    f'<td>{_what(r)}</td><td>{paper_cell}</td><td>{ours}</td>'
+                    f'<td>{status_badge(r["status"])}</td><td>{run}</td></tr>')
+    head = ("<tr><th>Paper</th><th>What</th><th>Paper's value or band</th><th>Ours</th>"
+            "<th>Status</th><th>Run</th></tr>")
+    colgroup = ('<colgroup><col class="c-paper"><col class="c-what"><col class="c-value">'
+                '<col class="c-ours"><col class="c-status"><col class="c-run"></colgroup>')
+    return (f'{bar}<table id="{_h(table_id)}" class="wiloc-table wiloc-report-table">{colgroup}'
+            f'<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def render_scoreboard_section(records: Sequence[dict], report_page: str | None = None) -> str:
+    """The landing page's scoreboard (MyST): a short text and :func:`scoreboard_html`.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        Evaluated report records of this build and of the committed runs.
+    report_page : str, optional
+        Name of the report page when the book has one (linked from the text).
+    """
+
+    link = f"{{doc}}`reproduction report <{report_page}>`" if report_page else "reproduction report"
+    if not records:
+        return ("No chapter has recorded a result yet: run `wiloc run --all`, then build the "
+                "book again.\n")
+    origins = {r["origin"] for r in records}
+    sources = (["committed full-profile runs in `results/`"] if "committed" in origins else []) + (
+        ["this build's runs"] if "build" in origins else [])
+    where = " and ".join(sources)
+    lines = [f"Generated when this book was built, from the {link} ({where}). Only unmodified "
+             "full or paper runs are judged; rows computed on simulated data are shown for "
+             "scale; quick and custom runs are listed apart as not judged. Hover over a badge "
+             "for what it means; the report also counts the rows by data kind, profile and "
+             "origin.", "", "```{raw} html", scoreboard_html(records, report_page), "```", ""]
+    return "\n".join(lines)
+
+
+def render_intro(text: str, records: Sequence[dict], report_page: str | None = None,
+                 source: Path | str = "book/intro.md") -> str:
+    """``intro.md`` with its :data:`SCOREBOARD_MARKER` line replaced by the scoreboard.
+
+    Raises
+    ------
+    BookError
+        When the marker line is missing (or appears twice).
+    """
+    lines = text.splitlines()
+    hits = [i for i, line in enumerate(lines) if line.strip() == SCOREBOARD_MARKER]
+    if len(hits) != 1:
+        raise BookError(f"{source}: expected one line '{SCOREBOARD_MARKER}' where the generated "
+                        f"scoreboard goes, found {len(hits)}")
+    lines[hits[0]:hits[0] + 1] = render_scoreboard_section(records, report_page).splitlines()
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------
 # Notebooks
 # --------------------------------------------------------------------------------------
 
@@ -536,7 +839,8 @@ def _local_asset_paths(config_text: str) -> list[str]:
 
 
 def assemble(executed_dir: Path, src_dir: Path, *, book_dir: Path | None = None,
-             manifest_path: Path | None = None, node_modules: Path | None = None) -> Path:
+             manifest_path: Path | None = None, node_modules: Path | None = None,
+             records: Sequence[dict] | None = None) -> Path:
     """Lay out the Sphinx source tree of the book.
 
     Parameters
@@ -551,6 +855,9 @@ def assemble(executed_dir: Path, src_dir: Path, *, book_dir: Path | None = None,
         Data manifest (``data/manifest.json``).
     node_modules : Path, optional
         Where the npm packages are (installed by :func:`ensure_js_assets` when missing).
+    records : sequence of dict, optional
+        Evaluated report records for the landing page's scoreboard; default
+        :func:`wiloc_core.report.collect_records` (this build's and the committed results).
 
     Returns
     -------
@@ -593,6 +900,14 @@ def assemble(executed_dir: Path, src_dir: Path, *, book_dir: Path | None = None,
     (src_dir / f"{DATA_PAGE}.md").write_text(render_data_page(entries, about, manifest_name),
                                              encoding="utf-8")
     (src_dir / "_toc.yml").write_text(render_toc(plan_toc(stems)), encoding="utf-8")
+    if records is None:
+        from wiloc_core import report
+
+        records = report.collect_records()
+    intro = src_dir / "intro.md"
+    intro.write_text(render_intro(intro.read_text(encoding="utf-8"), records,
+                                  REPORT_STEM if REPORT_STEM in stems else None,
+                                  book_dir / "intro.md"), encoding="utf-8")
 
     vendor = src_dir / EXTRA_DIR / VENDOR_DIR
     copy_js_assets(modules, vendor)
@@ -615,7 +930,8 @@ def _run(command: list[str], what: str) -> None:
 def build_book(executed_dir: Path | str | None = None, out_html: Path | str | None = None,
                strict: bool = False, *, src_dir: Path | str | None = None,
                book_dir: Path | str | None = None, manifest_path: Path | str | None = None,
-               node_modules: Path | str | None = None) -> Path:
+               node_modules: Path | str | None = None,
+               records: Sequence[dict] | None = None) -> Path:
     """Assemble the book from executed notebooks and build its html.
 
     Parameters
@@ -632,6 +948,9 @@ def build_book(executed_dir: Path | str | None = None, out_html: Path | str | No
         when ``out_html`` is given.
     book_dir, manifest_path, node_modules : Path, optional
         Overrides of ``book/``, ``data/manifest.json`` and ``node_modules/`` (for tests).
+    records : sequence of dict, optional
+        Report records for the landing page's scoreboard (default: collected from
+        ``build/results`` and ``results/``; see :func:`assemble`).
 
     Returns
     -------
@@ -661,7 +980,7 @@ def build_book(executed_dir: Path | str | None = None, out_html: Path | str | No
                         "overwrite it")
     assemble(executed_dir, src_dir, book_dir=Path(book_dir) if book_dir else None,
              manifest_path=Path(manifest_path) if manifest_path else None,
-             node_modules=Path(node_modules) if node_modules else None)
+             node_modules=Path(node_modules) if node_modules else None, records=records)
     if out_html.is_dir():
         shutil.rmtree(out_html)
 

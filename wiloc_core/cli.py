@@ -27,14 +27,16 @@ def _cmd_run(args) -> int:
 
     parameters = {name: runner.parse_parameter_value(value) for name, value in args.parameter}
     if args.all:
-        runner.run_all(args.profile, parameters, progress=not args.no_progress)
+        runner.run_all(args.profile or "quick", parameters, progress=not args.no_progress,
+                       cell_timeout_s=args.cell_timeout)
         return 0
     if not args.notebook:
         print("wiloc run: name a NOTEBOOK or pass --all", file=sys.stderr)
         return 2
     result = runner.run_notebook(args.notebook, parameters, profile=args.profile,
-                                 progress=not args.no_progress)
-    print(f"executed: {result.executed}\nresults:  {result.results}\ntime:     {result.seconds:.1f} s")
+                                 progress=not args.no_progress, cell_timeout_s=args.cell_timeout)
+    print(f"executed: {result.executed}\nresults:  {result.results}\n"
+          f"profile:  {result.label}\ntime:     {result.seconds:.1f} s")
     return 0
 
 
@@ -48,26 +50,77 @@ def _format_value(value) -> str:
     return str(value)
 
 
+#: Columns of the text report, in order.
+REPORT_TEXT_COLUMNS = ["paper", "kind", "item", "row", "column", "paper_value", "ours", "unit",
+                       "status", "claim", "profile", "data_kind", "origin"]
+
+
+def _report_lines(records: list[dict], split: list[dict]) -> list[str]:
+    """The text report: one line per record, then the counts per data kind x profile x origin."""
+    rows = [[_format_value(r.get(c) if c != "claim" else r.get("claim_origin") or None)
+             for c in REPORT_TEXT_COLUMNS] for r in records]
+    widths = [min(40, max(len(c), *(len(row[i]) for row in rows)))
+              for i, c in enumerate(REPORT_TEXT_COLUMNS)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(REPORT_TEXT_COLUMNS, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += ["", "Counts by data kind x profile x origin (never added across them):"]
+    for group in split:
+        counts = ", ".join(f"{group[s]} {s}" for s in _statuses() if group[s])
+        lines.append(f"  {group['data_kind']:<9}  {group['profile']:<6}  {group['origin']:<9}  "
+                     f"{group['rows']:>4} rows: {counts}")
+    return lines
+
+
+def _statuses():
+    from wiloc_core import verdicts
+
+    return verdicts.STATUSES
+
+
+def _write_lines(lines) -> None:
+    """Print lines; a reader that closes the pipe early (``wiloc report | head``) ends it quietly."""
+    import os
+
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that flush is silent.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _cmd_report(args) -> int:
+    """Print the reproduction report, filtered, with counts split by data kind x profile x origin."""
+    from pathlib import Path
+
     from wiloc_core import report
 
-    records = report.collect_records()
+    records = report.collect_records(
+        build_results=Path(args.build_results) if args.build_results else None,
+        committed=Path(args.committed) if args.committed else None)
+    paper = args.paper.zfill(3) if args.paper and args.paper.isdigit() else args.paper
+    wanted = {"paper": paper, "profile": args.profile, "data_kind": args.data_kind,
+              "origin": args.origin}
+    selected = report.select(records, **wanted)
     if args.json:
-        keep = report.REPORT_COLUMNS + ["kind", "direction_holds"]
-        print(json.dumps([{k: r.get(k) for k in keep} for r in records], indent=2))
+        keep = report.REPORT_COLUMNS + ["kind", "claim_id", "effect", "cells"]
+        _write_lines([json.dumps([{k: r.get(k) for k in keep if k in r or k in report.REPORT_COLUMNS}
+                                  for r in selected], indent=2)])
         return 0
     if not records:
-        print("No results yet: run `make book` or `wiloc run NOTEBOOK` first.")
+        _write_lines(["No results yet: run `make book` or `wiloc run NOTEBOOK` first."])
         return 0
-    columns = ["paper", "item", "row", "column", "paper_value", "ours", "unit", "status",
-               "profile", "data_kind", "origin"]
-    rows = [[_format_value(r.get(c)) for c in columns] for r in records]
-    widths = [min(40, max(len(c), *(len(row[i]) for row in rows))) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in rows:
-        print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)))
-    counts = report.status_counts(records)
-    print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    filters = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in wanted.items() if v is not None)
+    if not selected:
+        _write_lines([f"No report rows match {filters} (of {len(records)} rows in all)."])
+        return 0
+    lines = _report_lines(selected, report.split_counts(selected))
+    if filters:
+        lines.insert(0, f"Rows with {filters}:")
+    _write_lines(lines)
     return 0
 
 
@@ -79,19 +132,79 @@ def _cmd_book(args) -> int:
     return 0
 
 
+def commit_refusals(source, *, allow_dirty: bool = False) -> list[str]:
+    """Why the run in ``source`` (``build/results/<stem>``) may not be committed; empty if it may.
+
+    Only an unmodified full-profile run made by ``wiloc run`` is committed: summary and
+    provenance say ``full`` with no overrides, every report record says ``full``, no
+    injected parameter changed results (:func:`wiloc_core.runner.custom_parameters`), and
+    the tree had no uncommitted changes (unless ``allow_dirty``), so the caption drawn
+    from its provenance describes the code that made it.
+    """
+    from wiloc_core import runner
+
+    def load(name):
+        try:
+            return json.loads((source / name).read_text())
+        except FileNotFoundError:
+            return None
+        except json.JSONDecodeError as error:
+            return error
+
+    summary, provenance, records = (load(n) for n in ("summary.json", "provenance.json",
+                                                      "report.json"))
+    problems = []
+    for name, part in (("summary.json", summary), ("provenance.json", provenance)):
+        if part is None:
+            problems.append(f"{source / name}: not found; run the notebook with `wiloc run` first")
+        elif not isinstance(part, dict):
+            problems.append(f"{source / name}: not a JSON object ({part})")
+        else:
+            if part.get("profile") != "full":
+                problems.append(f"{source / name}: field 'profile': expected 'full', found "
+                                f"{part.get('profile')!r}")
+            if part.get("overrides"):
+                problems.append(f"{source / name}: field 'overrides': expected none, found "
+                                f"{', '.join(sorted(part['overrides']))}")
+    if isinstance(records, list):
+        labels = sorted({str(r.get("profile")) for r in records if r.get("profile") != "full"})
+        if labels:
+            problems.append(f"{source / 'report.json'}: records with profile {', '.join(labels)}")
+    elif records is not None:
+        problems.append(f"{source / 'report.json'}: not a JSON list")
+    if isinstance(provenance, dict):
+        injected = provenance.get("injected_parameters")
+        if injected is None:
+            problems.append(f"{source / 'provenance.json'}: no 'injected_parameters': "
+                            "not run by `wiloc run`")
+        else:
+            try:
+                defaults = runner.notebook_defaults(runner.resolve_notebook(source.name))
+            except WilocError:  # no such notebook: every injected setting counts
+                defaults = dict.fromkeys(injected, object())
+            custom = runner.custom_parameters(injected, defaults,
+                                              runner.preset_for(source.name, "full"))
+            if custom:
+                problems.append(f"{source / 'provenance.json'}: injected parameters change results: "
+                                f"{', '.join(sorted(custom))}")
+        if provenance.get("dirty") and not allow_dirty:
+            problems.append(f"{source / 'provenance.json'}: run from a tree with uncommitted "
+                            f"changes (commit {str(provenance.get('commit'))[:10]}); commit and "
+                            "rerun, or pass --allow-dirty")
+    return problems
+
+
 def _cmd_results_commit(args) -> int:
-    """Copy a full-profile run from build/results into the committed results/ folder."""
+    """Copy an unmodified full-profile run from build/results into the committed results/ folder."""
     from wiloc_core import paths
 
     source = paths.results_dir(args.stem)
-    summary_file = source / "summary.json"
-    if not summary_file.exists():
-        print(f"wiloc results: {summary_file}: not found; run the notebook first", file=sys.stderr)
-        return 2
-    summary = json.loads(summary_file.read_text())
-    if summary.get("profile") != "full" and not args.allow_quick:
-        print(f"wiloc results: {summary_file}: field 'profile': expected 'full', found "
-              f"{summary.get('profile')!r} (pass --allow-quick to commit it anyway)", file=sys.stderr)
+    problems = commit_refusals(source, allow_dirty=args.allow_dirty)
+    if problems:
+        print(f"wiloc results commit: refusing {source}: only unmodified full-profile runs "
+              "are committed", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
         return 2
     target = paths.committed_results_dir() / args.stem
     staging = target.with_name(f".{args.stem}.tmp")
@@ -115,10 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=("quick", "full"), default=None)
     run.add_argument("--all", action="store_true", help="run every chapter in book order")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
+                     help="per-cell time limit (default: 300 s quick, none full)")
     run.set_defaults(func=_cmd_run)
 
-    rep = sub.add_parser("report", help="the reproduction report")
-    rep.add_argument("--json", action="store_true")
+    rep = sub.add_parser("report", help="the reproduction report",
+                         description="Every regenerated value and checked claim with its status; "
+                                     "counts are split by data kind x profile x origin.")
+    rep.add_argument("--json", action="store_true", help="the records as JSON")
+    rep.add_argument("--paper", help="only this paper (000 ... 004)")
+    rep.add_argument("--profile", choices=("quick", "full", "paper", "custom"),
+                     help="only rows of this profile")
+    rep.add_argument("--data-kind", choices=("real", "simulated"), help="only real or simulated data")
+    rep.add_argument("--origin", choices=("build", "committed"),
+                     help="only this build's runs or the committed ones")
+    rep.add_argument("--build-results", metavar="DIR", help="this build's results (default build/results)")
+    rep.add_argument("--committed", metavar="DIR", help="committed results (default results/)")
     rep.set_defaults(func=_cmd_report)
 
     bk = sub.add_parser("book", help="build the Jupyter Book from the executed notebooks")
@@ -127,9 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     res = sub.add_parser("results", help="manage committed full-profile results")
     res_sub = res.add_subparsers(dest="action", required=True)
-    commit = res_sub.add_parser("commit", help="copy build/results/STEM into results/STEM")
+    commit = res_sub.add_parser("commit", help="copy an unmodified full run from build/results/STEM "
+                                "into results/STEM")
     commit.add_argument("stem")
-    commit.add_argument("--allow-quick", action="store_true")
+    commit.add_argument("--allow-dirty", action="store_true",
+                        help="accept a run made from a tree with uncommitted changes")
     commit.set_defaults(func=_cmd_results_commit)
 
     try:

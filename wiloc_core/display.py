@@ -1,6 +1,23 @@
-"""Small display helpers shared by every chapter: data-kind notes and paper-vs-ours tables."""
+"""Small display helpers shared by every chapter: data-kind notes, paper-vs-ours tables,
+captions of committed runs, and whether live widgets may run."""
 
 from __future__ import annotations
+
+import os
+
+#: Set to ``1`` by :func:`wiloc_core.runner.run_notebook` for the kernel it starts: the
+#: notebook runs unattended (Papermill, CI), so it must not build live widgets.
+BATCH_ENV = "WILOC_BATCH"
+
+
+def interactive_session() -> bool:
+    """Whether a person drives this kernel (JupyterLab), so live widgets may be built.
+
+    Under Papermill a live ``ipywidgets`` explorer can leave the kernel and the client
+    both idle for good (nbclient issue 312), so batch runs (``WILOC_BATCH=1``, set by
+    ``wiloc run``) show the static figure beside the explorer and skip the widgets.
+    """
+    return os.environ.get(BATCH_ENV, "").strip() in ("", "0")
 
 
 def data_kind_note(sources: dict[str, str], notes: dict[str, str] | None = None):
@@ -46,12 +63,42 @@ def paper_vs_ours(records: list[dict]):
                   "status", "data_kind"]]
 
 
+def committed_caption(provenance: dict) -> str:
+    """A caption saying exactly which run a committed result comes from, read from its provenance.
+
+    Names the profile label (``custom`` with its overrides when the run was modified), the
+    seed, commit (and whether the tree had uncommitted changes), date, machine and the
+    versions of the packages that can change a number. Missing fields read ``?``.
+    """
+    label = provenance.get("profile", "?")
+    base = provenance.get("base_profile")
+    overrides = provenance.get("overrides") or {}
+    profile = f"`{label}`" + (f" (from `{base}`)" if base and base != label else "")
+    parts = [f"**Committed run** (not this page's run): profile {profile}"]
+    if overrides:
+        changed = "; ".join(f"`{name}` {v.get('preset')!r} → {v.get('run')!r}"
+                            if isinstance(v, dict) else f"`{name}`"
+                            for name, v in sorted(overrides.items()))
+        parts.append(f"overrides: {changed}")
+    parts.append(f"seed {provenance.get('seed', '?')}")
+    commit = f"commit `{str(provenance.get('commit', '?'))[:10]}`"
+    if provenance.get("dirty"):
+        commit += " with uncommitted changes"
+    parts += [commit, str(provenance.get("date", "?")), str(provenance.get("machine", "?"))]
+    packages = provenance.get("packages") or {}
+    shown = [f"{name} {version}" for name, version in packages.items() if version != "absent"]
+    if shown:
+        parts.append(", ".join(shown))
+    return ", ".join(parts) + "."
+
+
 def committed_table(stem: str, name: str, current_profile: str):
-    """The committed full-profile version of a table, labelled with its provenance.
+    """The committed version of a table, captioned with the provenance of its run.
 
     Returns ``None`` when this page already runs the full profile or nothing is committed,
     so a quick page can show the paper-protocol numbers next to its own without mixing
-    them: the caption names the profile, commit and date.
+    them: the caption (:func:`committed_caption`) names the profile label, overrides,
+    commit, date, machine and package versions of the committed run.
 
     Returns
     -------
@@ -70,8 +117,4 @@ def committed_table(stem: str, name: str, current_profile: str):
         return None
     provenance_file = folder / "provenance.json"
     provenance = json.loads(provenance_file.read_text()) if provenance_file.exists() else {}
-    caption = (f"**Committed full-profile run** (not this page's run): profile "
-               f"`{provenance.get('profile', '?')}`, seed {provenance.get('seed', '?')}, commit "
-               f"`{str(provenance.get('commit', '?'))[:10]}`, {provenance.get('date', '?')}, "
-               f"{provenance.get('machine', '?')}.")
-    return Markdown(caption), pd.read_csv(table_file)
+    return Markdown(committed_caption(provenance)), pd.read_csv(table_file)

@@ -21,20 +21,29 @@ EXECUTION_PARAMETERS = ("seed", "profile", "n_jobs", "torch_threads", "resume", 
 _PRESETS: dict[str, dict[str, dict]] = {
     "fingerprint-datasets": {
         "quick": {
+            "datasets": ["UJI1", "TUT3", "TUT5", "LIB1", "UTS"],
+            "knn_targets": ["UJI1", "TUT3"],
+            "metric": "euclidean",
             # UJIIndoorLoc has ~20k training rows: a subsample keeps CI under a minute.
             "max_train_samples": 4000,
             "k_candidates": [1, 3, 5, 7, 9],
             "validation_fraction": 0.2,
         },
         "full": {
+            "datasets": ["UJI1", "TUT3", "TUT5", "LIB1", "UTS"],
+            "knn_targets": ["UJI1", "TUT3"],
+            "metric": "euclidean",
             "max_train_samples": None,
             "k_candidates": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20],
             "validation_fraction": 0.2,
         },
     },
     "radio-channel": {
-        "quick": {"n_sweeps": 3, "max_reflection_order": 2, "n_displacements": 25},
-        "full": {"n_sweeps": 10, "max_reflection_order": 3, "n_displacements": 60},
+        # snr_db: VNA SNR per frequency point; dynamic_range_db: PDP cut for the delay spread.
+        "quick": {"n_sweeps": 3, "max_reflection_order": 2, "n_displacements": 25,
+                  "snr_db": 30.0, "dynamic_range_db": -20.0, "explorer_preset": "laboratory"},
+        "full": {"n_sweeps": 10, "max_reflection_order": 3, "n_displacements": 60,
+                 "snr_db": 30.0, "dynamic_range_db": -20.0, "explorer_preset": "laboratory"},
     },
     # --- paper 000 (notebooks/10-*): block owned by the CTF-transfer chapter ---
     "ctf-transfer": {
@@ -53,6 +62,12 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "k_multiples": [1, 2],               # k = multiple x number of labelled sweeps
             "matrix_fraction": 0.0,              # 0: skip the target x source matrix
             "position_split_fractions": [0.75, 0.10],
+            "environments": ["Lab", "Narrow Corridor", "Lobby", "Sports Hall"],
+            "target_env": "Lab",                 # Fig. 4 target (paper: Lab)
+            "source_env": "Lobby",               # Fig. 4 source (paper: Lobby)
+            # Table II source per target: the paper names none (ours)
+            "sources": {"Lab": "Lobby", "Narrow Corridor": "Lab", "Lobby": "Lab",
+                        "Sports Hall": "Lobby"},
         },
         "full": {
             "n_sweeps": 10,
@@ -67,6 +82,12 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "k_multiples": [1, 2, 4],
             "matrix_fraction": 0.10,
             "position_split_fractions": [0.75, 0.10],
+            "environments": ["Lab", "Narrow Corridor", "Lobby", "Sports Hall"],
+            "target_env": "Lab",                 # Fig. 4 target (paper: Lab)
+            "source_env": "Lobby",               # Fig. 4 source (paper: Lobby)
+            # Table II source per target: the paper names none (ours)
+            "sources": {"Lab": "Lobby", "Narrow Corridor": "Lab", "Lobby": "Lab",
+                        "Sports Hall": "Lobby"},
         },
     },
     # --- end paper 000 ---
@@ -77,6 +98,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
     # UJI1 subsampled, epochs cut 25-40x, 1 critic step, no (*)/(**) baselines.
     "surrogate-teachers": {
         "quick": {
+            "targets": ["UJI1", "TUT3"],
+            "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
             "models": ["DNN"],
             "max_train_samples": {"UJI1": 1500},
             "epochs": {"UJI1": 20, "TUT3": 50, "UTS": 50, "TUT5": 50, "LIB1": 50},
@@ -92,6 +115,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "k_candidates": [1, 3, 5, 7, 9, 11],
         },
         "full": {
+            "targets": ["UJI1", "TUT3"],
+            "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
             "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
             "max_train_samples": {},
             "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
@@ -111,6 +136,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
     # UJI1 subsampled to 1000 rows, epochs cut 20-100x, 2 rounds for Table 4 (paper: 10).
     "surrogate-ablations": {
         "quick": {
+            "targets": ["UJI1", "TUT3"],
+            "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
             "models": ["DNN"],
             "max_train_samples": {"UJI1": 1000},
             "epochs": {"UJI1": 8, "TUT3": 20, "UTS": 20, "TUT5": 20, "LIB1": 20},
@@ -128,6 +155,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "extra_sources": ["TUT5", "LIB1"],
         },
         "full": {
+            "targets": ["UJI1", "TUT3"],
+            "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
             "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
             "max_train_samples": {},
             "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},

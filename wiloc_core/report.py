@@ -91,8 +91,8 @@ def _evaluate_claim(record: dict) -> dict:
 
     row = claims.claim(record["claim_id"])
     cells = record["cells"]
-    band = {"greater": f"> {row['low']:g}", "less": f"< {row['high']:g}"}.get(
-        row["test"], f"{row['low']:g} to {row['high']:g}")
+    band = (f"> {row['low']:g}" if row["test"] == "greater" else f"< {row['high']:g}"
+            if row["test"] == "less" else f"{row['low']:g} to {row['high']:g}")
     return {"item": row["where"], "row": row["sentence"], "column": f"{row['test']} {band}",
             "unit": row["unit"], "paper_value": None, "difference_pct": None,
             "ours": _claim_summary(row, cells), "effect_mean": None,

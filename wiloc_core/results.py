@@ -241,6 +241,12 @@ def _glue(name, value):
     glue(name, value, display=False)
 
 
+def glue(name, value):
+    """Glue ``value`` under ``name`` for the page's prose (no summary entry; see
+    :class:`wiloc_core.committed.Story`, which glues a committed run's numbers)."""
+    _glue(name, _plain(value))
+
+
 def git_commit() -> tuple[str, bool]:
     """The repository's HEAD commit and whether the work tree has uncommitted changes."""
     def git(*args):

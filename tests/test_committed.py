@@ -1,0 +1,132 @@
+"""Committed runs and the page story: which run the prose describes, glued once per key."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from wiloc_core import committed
+from wiloc_core.errors import DataFormatError
+from wiloc_core.results import ResultSet
+
+PROVENANCE = {"commit": "0123456789abcdef", "dirty": False, "date": "2026-11-23T13:56:14+00:00",
+              "machine": "vm (x86_64, 2 cores, Linux)", "profile": "full", "seed": 0,
+              "duration_s": 3600.0,
+              "reevaluated": {"date": "2026-12-01T10:00:00+00:00", "commit": "fedcba9876543210"}}
+
+
+def _commit(root, stem="07-demo", provenance=PROVENANCE):
+    folder = root / stem
+    folder.mkdir(parents=True)
+    summary = {"notebook": stem, "profile": "full", "seed": 0, "data_kind": "simulated",
+               "parameters": {"n_seeds": 3},
+               "values": {"gain": {"value": 12.5, "unit": "%"}, "share": {"value": 96.6, "unit": "%"}}}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    if provenance is not None:
+        (folder / "provenance.json").write_text(json.dumps(provenance))
+    pd.DataFrame({"size": [0.1, 0.4], "rmse_cm": [40.0, 20.0]}).to_csv(folder / "runs.csv", index=False)
+    return folder
+
+
+def _res(tmp_path, profile="quick", overrides=None):
+    return ResultSet("07-demo", profile=profile, seed=0, data_kind="simulated",
+                     out_dir=tmp_path / "build", overrides=overrides)
+
+
+class Glue:
+    """Stands in for myst-nb's glue: records every key."""
+
+    def __init__(self):
+        self.glued = {}
+
+    def __call__(self, name, value):
+        assert name not in self.glued
+        self.glued[name] = value
+
+
+def test_load_reads_summary_tables_and_provenance(tmp_path):
+    _commit(tmp_path)
+    run = committed.load("07-demo", root=tmp_path)
+    assert run.profile == "full" and run.seeds == [0, 1, 2]
+    assert run.values(["gain", "missing"]) == {"gain": (12.5, "%")}
+    assert run.table("runs").rmse_cm.tolist() == [40.0, 20.0]
+    assert run.has_table("runs") and not run.has_table("other")
+    with pytest.raises(DataFormatError, match="other"):
+        run.table("other")
+    assert run.records() == []
+    assert committed.load("08-none", root=tmp_path) is None
+
+
+def test_caption_comes_from_provenance_only(tmp_path):
+    _commit(tmp_path)
+    caption = committed.load("07-demo", root=tmp_path).caption()
+    for text in ("full-profile", "seeds [0, 1, 2]", "`0123456789`", "2026-11-23T13:56:14+00:00",
+                 "vm (x86_64, 2 cores, Linux)", "60 min", "re-evaluated on 2026-12-01",
+                 "`fedcba9876`", "no network was retrained"):
+        assert text in caption, text
+    custom = {**PROVENANCE, "profile": "custom", "dirty": True}
+    custom.pop("reevaluated")
+    _commit(tmp_path, "08-custom", custom)
+    caption = committed.load("08-custom", root=tmp_path).caption()
+    assert caption.startswith("Committed custom-profile run") and "uncommitted changes" in caption
+    assert "re-evaluated" not in caption
+
+
+def test_story_describes_the_committed_run_beside_a_quick_build(tmp_path):
+    _commit(tmp_path)
+    run = committed.load("07-demo", root=tmp_path)
+    res = _res(tmp_path)
+    glue = Glue()
+    story = committed.Story(res, run, glue=glue)
+    assert story.uses_committed and "committed full run, 3 seeds" == story.label
+    assert "describe the committed run" in story.caption()
+    assert story.table("runs", "build frame").rmse_cm.tolist() == [40.0, 20.0]
+    story.glue({"gain": (3.0, "%"), "quick_only": 1},
+               {"gain": (12.5, "%"), "share": run.values(["share"])["share"]})
+    # plain keys: the committed run; build_ keys: this build; nothing from the build unprefixed
+    assert glue.glued == {"build_gain": 3.0, "build_quick_only": 1, "gain": 12.5, "share": 96.6}
+    assert story.origin["gain"] == "committed" and story.origin["build_gain"] == "build"
+    # the build's summary holds its own values under the plain keys
+    assert res.values == {"gain": {"value": 3.0, "unit": "%"}, "quick_only": {"value": 1, "unit": ""}}
+
+
+def test_story_describes_the_build_when_it_is_full_or_nothing_is_committed(tmp_path):
+    _commit(tmp_path)
+    run = committed.load("07-demo", root=tmp_path)
+    for res, run_ in ((_res(tmp_path, "full"), run), (_res(tmp_path), None)):
+        glue = Glue()
+        story = committed.Story(res, run_, glue=glue)
+        assert not story.uses_committed and story.table("runs", "build frame") == "build frame"
+        story.glue({"gain": 3.0}, {"gain": 12.5})
+        assert glue.glued == {"build_gain": 3.0, "gain": 3.0}
+    # a custom run is not judged either: the committed run stays authoritative
+    custom = _res(tmp_path, "full", overrides={"epochs": {"preset": 40, "run": 4}})
+    story = committed.Story(custom, run, glue=Glue())
+    assert story.uses_committed and "custom" in story.caption()
+
+
+def test_no_key_is_glued_twice(tmp_path):
+    _commit(tmp_path)
+    run = committed.load("07-demo", root=tmp_path)
+    story = committed.Story(_res(tmp_path), run, glue=Glue())
+    story.glue({"gain": 3.0}, {"gain": 12.5})
+    with pytest.raises(ValueError, match="gain"):
+        story.glue({"gain": 4.0}, {})
+    res = _res(tmp_path)
+    res.value("gain", 1.0, glue=False)
+    with pytest.raises(ValueError, match="already a value"):
+        committed.Story(res, run, glue=Glue()).glue({"gain": 3.0}, {"gain": 12.5})
+
+
+def test_claim_statuses_are_glue_keys():
+    records = [{"kind": "claim", "claim_id": "000-max-gain-43", "status": "not reproduced"},
+               {"kind": "value", "status": "magnitude only (simulated)"}]
+    assert committed.claim_statuses(records) == {"status_000_max_gain_43": "not reproduced"}
+
+
+def test_the_ctf_chapter_has_a_committed_run_with_current_records():
+    run = committed.load("10-ctf-transfer")
+    assert run is not None and run.profile == "full"
+    records = run.records()
+    assert records and all(r["origin"] == "committed" for r in records)
+    assert "reevaluated" in run.provenance

@@ -1,0 +1,253 @@
+"""Committed full-profile runs, and which run a chapter's prose describes.
+
+A chapter built with the quick profile is a pipeline check; where a full-profile run
+of the same chapter is committed under ``results/<stem>/`` (``wiloc results commit``),
+that run is what the page's prose, figures and verdicts should describe.
+
+- :func:`load` reads a committed run: its summary values, tables (CSV), report
+  records and provenance (:class:`CommittedRun`); :meth:`CommittedRun.caption` says
+  what it is, built from its provenance only.
+- :class:`Story` decides, once per page, which run the prose describes (the
+  *authoritative* run) and glues the prose numbers so that quick and full numbers are
+  never mixed silently:
+
+  * a plain key (``t2_improved``) always holds the **authoritative** run's value: the
+    committed run's where one exists and this build is not itself an unmodified full
+    (or paper) run, this build's otherwise;
+  * the same key with the prefix ``build_`` (``build_t2_improved``) always holds
+    **this build's** value, for the section that shows the build as a pipeline check;
+  * a key the authoritative run lacks is not glued without the prefix, so a page that
+    quotes it fails to build instead of quoting the other run's number;
+  * no key is glued twice (:class:`Story` raises), and the build's values go to its
+    ``summary.json`` under their plain keys (the summary describes its own run).
+
+Example
+-------
+>>> story = Story(res, load("10-ctf-transfer"))          # doctest: +SKIP
+>>> story.glue(build_values, committed_values)            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wiloc_core import paths
+from wiloc_core.errors import DataFormatError
+from wiloc_core.verdicts import JUDGED_PROFILES
+
+__all__ = ["BUILD_PREFIX", "CommittedRun", "load", "Story", "claim_statuses"]
+
+#: Prefix of the glue keys that hold this build's own values.
+BUILD_PREFIX = "build_"
+
+
+def _read_json(path: Path) -> dict | list:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, "(whole file)", "valid JSON", str(error)) from None
+
+
+@dataclass
+class CommittedRun:
+    """One committed run of a chapter: ``results/<stem>/``.
+
+    Attributes
+    ----------
+    stem : str
+        Notebook stem.
+    folder : Path
+    summary : dict
+        ``summary.json``: profile, seed, data kind, parameters, values.
+    provenance : dict
+        ``provenance.json`` (empty when missing).
+    """
+
+    stem: str
+    folder: Path
+    summary: dict
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def profile(self) -> str:
+        """The run's profile label (``"custom"`` where it had overrides)."""
+        return str(self.provenance.get("profile", self.summary.get("profile", "?")))
+
+    @property
+    def parameters(self) -> dict:
+        return dict(self.summary.get("parameters", {}))
+
+    @property
+    def seeds(self) -> list[int]:
+        """Seeds the run averaged: ``seed, seed + 1, ...`` (``n_seeds`` of its parameters)."""
+        seed = int(self.summary.get("seed", 0))
+        return [seed + i for i in range(int(self.parameters.get("n_seeds", 1)))]
+
+    def values(self, keys=None) -> dict:
+        """Summary values, key -> ``(value, unit)`` (only ``keys`` when given; missing keys
+        are left out)."""
+        stored = self.summary.get("values", {})
+        keys = stored if keys is None else [k for k in keys if k in stored]
+        return {k: (stored[k]["value"], stored[k].get("unit", "")) for k in keys}
+
+    def has_table(self, name: str) -> bool:
+        return (self.folder / f"{name}.csv").is_file()
+
+    def table(self, name: str):
+        """A committed table as a pandas DataFrame (``<name>.csv``)."""
+        import pandas as pd
+
+        path = self.folder / f"{name}.csv"
+        if not path.is_file():
+            raise DataFormatError(path, "(file)", f"a committed table '{name}' of {self.stem}",
+                                  "no such file")
+        return pd.read_csv(path)
+
+    def records(self) -> list[dict]:
+        """The run's report records, judged (:func:`wiloc_core.report.evaluate`)."""
+        from wiloc_core import report
+
+        path = self.folder / "report.json"
+        if not path.is_file():
+            return []
+        items = _read_json(path)
+        extra = {"origin": "committed", "commit": self.provenance.get("commit", ""),
+                 "date": self.provenance.get("date", "")}
+        return report.evaluate([{**item, **extra} for item in items])
+
+    def caption(self) -> str:
+        """What this run is, from its provenance alone (never typed by a page)."""
+        p = self.provenance
+        commit = str(p.get("commit", "unknown"))[:10] + (" with uncommitted changes"
+                                                         if p.get("dirty") else "")
+        minutes = p.get("duration_s")
+        took = f", {float(minutes) / 60:.0f} min" if minutes is not None else ""
+        text = (f"Committed {self.profile}-profile run, seeds {self.seeds}, "
+                f"{self.summary.get('data_kind', '?')} data: commit `{commit}`, "
+                f"{p.get('date', 'date unknown')}, {p.get('machine', 'machine unknown')}{took}.")
+        again = p.get("reevaluated")
+        if again:
+            text += (f" Its report records were re-evaluated on {again.get('date', '?')} "
+                     f"(commit `{str(again.get('commit', '?'))[:10]}`) from its committed "
+                     "tables; no network was retrained.")
+        return text
+
+
+def load(stem: str, root: Path | None = None) -> CommittedRun | None:
+    """The committed run of ``stem`` under ``root`` (default ``results/``), or None.
+
+    A folder without ``summary.json`` counts as no committed run.
+    """
+    folder = Path(root or paths.committed_results_dir()) / stem
+    if not (folder / "summary.json").is_file():
+        return None
+    summary = _read_json(folder / "summary.json")
+    provenance_file = folder / "provenance.json"
+    provenance = _read_json(provenance_file) if provenance_file.is_file() else {}
+    return CommittedRun(stem, folder, summary, provenance)
+
+
+def _pair(value):
+    """``(value, unit)`` from a value or a ``(value, unit)`` pair."""
+    if isinstance(value, tuple) and len(value) == 2:
+        return value
+    return value, ""
+
+
+class Story:
+    """Which run a page's prose describes, and the one place that glues its numbers.
+
+    Parameters
+    ----------
+    res : wiloc_core.results.ResultSet
+        This build's results (its ``profile`` says whether it is itself judged).
+    committed : CommittedRun or None
+        The chapter's committed run (:func:`load`).
+    glue : callable, optional
+        ``glue(name, value)``; :func:`wiloc_core.results.glue` by default (tests pass
+        their own).
+
+    Attributes
+    ----------
+    uses_committed : bool
+        The prose describes the committed run: one exists and this build is not an
+        unmodified full or paper run.
+    origin : dict
+        Glue key -> ``"committed"`` or ``"build"``, for every key glued.
+    """
+
+    def __init__(self, res, committed: CommittedRun | None, *, glue=None):
+        if glue is None:
+            from wiloc_core.results import glue
+        self.res = res
+        self.committed = committed
+        self.uses_committed = committed is not None and res.profile not in JUDGED_PROFILES
+        self.origin: dict[str, str] = {}
+        self._glue = glue
+
+    @property
+    def label(self) -> str:
+        """A few words naming the authoritative run, for figure titles and captions."""
+        if self.uses_committed:
+            return f"committed {self.committed.profile} run, {len(self.committed.seeds)} seeds"
+        return f"this build's {self.res.profile} run"
+
+    def caption(self) -> str:
+        """Markdown: which run the prose describes, and what this build's run is."""
+        build = (f"This build ran the **{self.res.profile}** profile"
+                 + (f" (base profile {self.res.base_profile}, overrides "
+                    f"{sorted(self.res.overrides)})" if self.res.overrides else ""))
+        if self.uses_committed:
+            return (f"**The prose, figures and verdicts of this page describe the committed "
+                    f"run.** {self.committed.caption()} {build}; its numbers appear only in "
+                    f"the section *This build's run*, as a check that the pipeline still runs.")
+        if self.committed is None:
+            return f"{build}; no full-profile run of this chapter is committed, so the prose describes this build."
+        return f"{build}, a run the report judges, so the prose describes it (not the committed run)."
+
+    def table(self, name: str, build_frame):
+        """The authoritative run's version of a table (``build_frame`` when that is this build)."""
+        return self.committed.table(name) if self.uses_committed else build_frame
+
+    def _put(self, name: str, value, origin: str) -> None:
+        if name in self.origin:
+            raise ValueError(f"glue key {name!r} is glued twice (first from the "
+                             f"{self.origin[name]} run)")
+        self.origin[name] = origin
+        self._glue(name, value)
+
+    def glue(self, build: dict, committed: dict | None = None) -> None:
+        """Record this build's values and glue the prose numbers (see the module notes).
+
+        Parameters
+        ----------
+        build : dict
+            key -> value or ``(value, unit)``, computed from this build's run; saved in
+            its ``summary.json`` and glued as ``build_<key>`` (and as ``<key>`` when the
+            build is authoritative).
+        committed : dict, optional
+            The same keys computed from the committed run (by the same code); glued as
+            ``<key>`` when the committed run is authoritative.
+        """
+        for key, item in build.items():
+            if key in self.res.values:
+                raise ValueError(f"glue key {key!r} is already a value of this run")
+            value, unit = _pair(item)
+            self.res.value(key, value, unit=unit, glue=False)
+            self._put(BUILD_PREFIX + key, self.res.values[key]["value"], "build")
+        source, origin = ((committed or {}), "committed") if self.uses_committed else (build, "build")
+        for key, item in source.items():
+            self._put(key, _pair(item)[0], origin)
+
+
+def claim_statuses(records: list[dict]) -> dict[str, str]:
+    """Glue-ready statuses of a run's judged claim records: ``status_<claim id>`` -> status.
+
+    ``"000-table2-beats-conventional"`` gives the key
+    ``status_000_table2_beats_conventional``; records must carry ``status``
+    (:func:`wiloc_core.report.evaluate`).
+    """
+    return {"status_" + r["claim_id"].replace("-", "_"): r["status"]
+            for r in records if r.get("kind") == "claim"}
