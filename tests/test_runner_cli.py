@@ -385,3 +385,23 @@ def test_notebook_time_is_added_to_provenance(tmp_path):
                                                   "notebook_seconds": 12.35}
     runner._add_notebook_time(tmp_path / "missing.json", 1.0)  # no provenance: nothing to do
     assert not (tmp_path / "missing.json").exists()
+
+
+def test_results_reevaluate_rebuilds_records_of_a_copy(tmp_path, monkeypatch):
+    """`wiloc results reevaluate` rebuilds report.json from the committed tables only."""
+    import shutil
+
+    from wiloc_core import cli, paths
+
+    committed = paths.committed_results_dir() / "10-ctf-transfer"
+    root = tmp_path / "results"
+    shutil.copytree(committed, root / "10-ctf-transfer")
+    (root / "10-ctf-transfer" / "report.json").write_text("[]")
+    monkeypatch.setattr(paths, "committed_results_dir", lambda: root)
+    assert cli.main(["results", "reevaluate", "10-ctf-transfer"]) == 0
+    rebuilt = json.loads((root / "10-ctf-transfer" / "report.json").read_text())
+    assert rebuilt == json.loads((committed / "report.json").read_text())
+    assert cli.main(["results", "reevaluate", "10-ctf-transfer"]) == 0
+    shutil.rmtree(root / "10-ctf-transfer")
+    (root / "10-ctf-transfer").mkdir()
+    assert cli.main(["results", "reevaluate", "10-ctf-transfer"]) == 2

@@ -10,6 +10,7 @@ Examples
     wiloc report --json
     wiloc book --strict
     wiloc results commit 00-fingerprint-datasets
+    wiloc results reevaluate 10-ctf-transfer
 """
 
 from __future__ import annotations
@@ -194,6 +195,28 @@ def commit_refusals(source, *, allow_dirty: bool = False) -> list[str]:
     return problems
 
 
+#: Chapters whose committed report records can be rebuilt from their committed tables:
+#: stem -> "module:function" taking the results folder (the notebook's own record code).
+REEVALUATORS = {"10-ctf-transfer": "wiloc_core.methods.ctf_transfer:reevaluate_committed"}
+
+
+def _cmd_results_reevaluate(args) -> int:
+    """Rebuild results/STEM/report.json from results/STEM's tables (statuses only; nothing retrained)."""
+    import importlib
+
+    from wiloc_core import paths
+
+    folder = paths.committed_results_dir() / args.stem
+    if not (folder / "summary.json").is_file():
+        print(f"wiloc results reevaluate: {folder}: no committed run (summary.json missing)",
+              file=sys.stderr)
+        return 2
+    module, function = REEVALUATORS[args.stem].split(":")
+    records = getattr(importlib.import_module(module), function)(folder)
+    print(f"re-evaluated {len(records)} records in {folder}")
+    return 0
+
+
 def _cmd_results_commit(args) -> int:
     """Copy an unmodified full-profile run from build/results into the committed results/ folder."""
     from wiloc_core import paths
@@ -258,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     commit.add_argument("--allow-dirty", action="store_true",
                         help="accept a run made from a tree with uncommitted changes")
     commit.set_defaults(func=_cmd_results_commit)
+    again = res_sub.add_parser("reevaluate", help="rebuild a committed run's report records from its "
+                               "committed tables, without retraining")
+    again.add_argument("stem", choices=sorted(REEVALUATORS))
+    again.set_defaults(func=_cmd_results_reevaluate)
 
     try:
         from wiloc_core.data import cli as data_cli
