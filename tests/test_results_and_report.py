@@ -460,3 +460,29 @@ def test_cli_report_ends_quietly_when_the_reader_closes_the_pipe(tmp_path):
     assert process.wait(timeout=60) == 0, stderr
     assert first.startswith(b"paper")
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_changes_under_results_do_not_make_a_run_dirty(tmp_path, monkeypatch):
+    """Committed results are outputs: editing them leaves the tree clean; editing code does not."""
+    import subprocess
+
+    from wiloc_core import paths
+    from wiloc_core.results import git_commit
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                       env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                            "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(tmp_path)})
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "a.csv").write_text("x\n1\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "init")
+    monkeypatch.setattr(paths, "repo_root", lambda: tmp_path)
+    (tmp_path / "results" / "a.csv").write_text("x\n2\n")
+    commit, dirty = git_commit()
+    assert len(commit) == 40 and not dirty
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit()[1] is True

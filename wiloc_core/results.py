@@ -254,7 +254,8 @@ def git_commit() -> tuple[str, bool]:
                               text=True, timeout=10).stdout.strip()
     try:
         commit = git("rev-parse", "HEAD") or "unknown"
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        # Committed results are outputs, not code: changes there do not make a run dirty.
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"))
     except (OSError, subprocess.SubprocessError):
         return "unknown", False
     return commit, dirty
