@@ -130,3 +130,64 @@ def test_the_ctf_chapter_has_a_committed_run_with_current_records():
     records = run.records()
     assert records and all(r["origin"] == "committed" for r in records)
     assert "reevaluated" in run.provenance
+
+
+def _png(folder, name):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1])
+    fig.savefig(folder / f"{name}.png")
+    plt.close(fig)
+
+
+def test_committed_figures_are_shown_in_place_of_the_build_s(tmp_path):
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, Markdown
+
+    folder = _commit(tmp_path)
+    _png(folder, "curve")
+    run = committed.load("07-demo", root=tmp_path)
+    assert run.has_figure("curve") and not run.has_figure("other")
+    assert isinstance(run.image("curve"), Image)
+    with pytest.raises(DataFormatError, match="other"):
+        run.image("other")
+    shown = []
+    story = committed.Story(_res(tmp_path), run, glue=Glue())
+    fig, _ = plt.subplots()
+    story.show_figure("curve", fig, display=lambda *items: shown.extend(items))
+    # the build's figure is saved and closed; the committed PNG is shown, captioned
+    assert (tmp_path / "build" / "curve.png").is_file() and not plt.fignum_exists(fig.number)
+    assert isinstance(shown[0], Image) and isinstance(shown[1], Markdown)
+    assert "committed full run, 3 seeds" in shown[1].data and "07-demo/curve.png" in shown[1].data
+    assert isinstance(story.build_image("curve"), Image)
+    # a full build describes itself: its own figure is shown
+    shown.clear()
+    own = committed.Story(_res(tmp_path, "full"), run, glue=Glue())
+    fig, _ = plt.subplots()
+    own.show_figure("curve", fig, display=lambda *items: shown.extend(items))
+    assert shown == [fig]
+
+
+def test_glue_summary_reads_the_committed_values_under_the_same_keys(tmp_path):
+    _commit(tmp_path)
+    run = committed.load("07-demo", root=tmp_path)
+    glue = Glue()
+    committed.Story(_res(tmp_path), run, glue=glue).glue_summary({"gain": (3.0, "%"), "new": 1.0})
+    # "new" is not in the committed summary: glued only with the build_ prefix
+    assert glue.glued == {"build_gain": 3.0, "build_new": 1.0, "gain": 12.5}
+    glue = Glue()
+    committed.Story(_res(tmp_path, "full"), run, glue=glue).glue_summary({"gain": 3.0})
+    assert glue.glued == {"build_gain": 3.0, "gain": 3.0}
+
+
+def test_label_and_caption_read_well_for_a_short_one_seed_run(tmp_path):
+    provenance = {**PROVENANCE, "duration_s": 9.5}
+    provenance.pop("reevaluated")
+    folder = _commit(tmp_path, provenance=provenance)
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["parameters"] = {}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    run = committed.load("07-demo", root=tmp_path)
+    assert committed.Story(_res(tmp_path), run, glue=Glue()).label == "committed full run, 1 seed"
+    assert ", 10 s." in run.caption() and "min" not in run.caption()

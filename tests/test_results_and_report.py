@@ -357,22 +357,6 @@ def test_old_claim_records_are_refused(tmp_path):
         report.collect_records(tmp_path / "build", tmp_path / "none")
 
 
-def test_committed_table_is_shown_only_beside_a_quick_run(tmp_path, monkeypatch):
-    from wiloc_core import display, paths
-
-    folder = tmp_path / "07-demo"
-    folder.mkdir()
-    (folder / "errors.csv").write_text("model,mae\na,1.5\n")
-    (folder / "provenance.json").write_text(json.dumps(
-        {"profile": "full", "seed": 0, "commit": "0123456789abcdef", "date": "2026-01-01"}))
-    monkeypatch.setattr(paths, "committed_results_dir", lambda: tmp_path)
-    caption, frame = display.committed_table("07-demo", "errors", "quick")
-    assert "full" in caption.data and "0123456789" in caption.data
-    assert frame.to_dict("records") == [{"model": "a", "mae": 1.5}]
-    assert display.committed_table("07-demo", "errors", "full") is None
-    assert display.committed_table("07-demo", "missing", "quick") is None
-
-
 # ------------------------------------------------------------------------------------
 # `wiloc report`
 # ------------------------------------------------------------------------------------

@@ -362,19 +362,21 @@ def test_results_commit_judges_injected_parameters_against_the_full_preset(isola
         assert all(e in p for e, p in zip(expected, problems, strict=True))
 
 
-def test_committed_caption_comes_from_provenance():
-    caption = display.committed_caption({
+def test_committed_caption_comes_from_provenance(tmp_path):
+    from wiloc_core import committed
+
+    (tmp_path / "07-demo").mkdir()
+    (tmp_path / "07-demo" / "summary.json").write_text(json.dumps({"data_kind": "real", "seed": 1}))
+    (tmp_path / "07-demo" / "provenance.json").write_text(json.dumps({
         "profile": "custom", "base_profile": "full", "seed": 1, "commit": "0123456789abcdef",
         "dirty": True, "date": "2026-01-02T03:04:05+00:00", "machine": "vm (x86_64, 2 cores)",
         "overrides": {"epochs": {"preset": 40, "run": 2}},
-        "packages": {"numpy": "2.1.0", "torch": "absent"}})
-    assert "profile `custom` (from `full`)" in caption and "`epochs` 40 → 2" in caption
+        "packages": {"numpy": "2.1.0", "torch": "absent"}}))
+    caption = committed.load("07-demo", tmp_path).caption()
+    assert "custom-profile run" in caption and "`epochs` 40 → 2" in caption
     assert "commit `0123456789` with uncommitted changes" in caption
     assert "2026-01-02" in caption and "vm (x86_64, 2 cores)" in caption
     assert "numpy 2.1.0" in caption and "torch" not in caption
-    assert "Committed full-profile run" not in caption
-    plain = display.committed_caption({"profile": "full", "commit": "abc"})
-    assert "profile `full`," in plain and "overrides" not in plain and "uncommitted" not in plain
 
 
 def test_notebook_time_is_added_to_provenance(tmp_path):

@@ -105,6 +105,19 @@ class CommittedRun:
                                   "no such file")
         return pd.read_csv(path)
 
+    def has_figure(self, name: str) -> bool:
+        return (self.folder / f"{name}.png").is_file()
+
+    def image(self, name: str):
+        """A committed figure (``<name>.png``) as an IPython Image, embedded in the page."""
+        from IPython.display import Image
+
+        path = self.folder / f"{name}.png"
+        if not path.is_file():
+            raise DataFormatError(path, "(file)", f"a committed figure '{name}' of {self.stem}",
+                                  "no such file")
+        return Image(filename=str(path))
+
     def records(self) -> list[dict]:
         """The run's report records, judged (:func:`wiloc_core.report.evaluate`)."""
         from wiloc_core import report
@@ -120,13 +133,23 @@ class CommittedRun:
     def caption(self) -> str:
         """What this run is, from its provenance alone (never typed by a page)."""
         p = self.provenance
-        commit = str(p.get("commit", "unknown"))[:10] + (" with uncommitted changes"
-                                                         if p.get("dirty") else "")
-        minutes = p.get("duration_s")
-        took = f", {float(minutes) / 60:.0f} min" if minutes is not None else ""
+        commit = f"`{str(p.get('commit', 'unknown'))[:10]}`" + (" with uncommitted changes"
+                                                                if p.get("dirty") else "")
+        seconds = p.get("duration_s")
+        took = "" if seconds is None else (f", {float(seconds) / 60:.0f} min" if float(seconds) >= 90
+                                           else f", {float(seconds):.0f} s")
         text = (f"Committed {self.profile}-profile run, seeds {self.seeds}, "
-                f"{self.summary.get('data_kind', '?')} data: commit `{commit}`, "
+                f"{self.summary.get('data_kind', '?')} data: commit {commit}, "
                 f"{p.get('date', 'date unknown')}, {p.get('machine', 'machine unknown')}{took}.")
+        overrides = p.get("overrides") or {}
+        if overrides:
+            text += " Overrides: " + "; ".join(
+                f"`{name}` {v.get('preset')!r} → {v.get('run')!r}" if isinstance(v, dict) else f"`{name}`"
+                for name, v in sorted(overrides.items())) + "."
+        packages = [f"{name} {version}" for name, version in (p.get("packages") or {}).items()
+                    if version != "absent"]
+        if packages:
+            text += " Packages: " + ", ".join(packages) + "."
         again = p.get("reevaluated")
         if again:
             text += (f" Its report records were re-evaluated on {again.get('date', '?')} "
@@ -191,7 +214,8 @@ class Story:
     def label(self) -> str:
         """A few words naming the authoritative run, for figure titles and captions."""
         if self.uses_committed:
-            return f"committed {self.committed.profile} run, {len(self.committed.seeds)} seeds"
+            n = len(self.committed.seeds)
+            return f"committed {self.committed.profile} run, {n} seed{'s' if n != 1 else ''}"
         return f"this build's {self.res.profile} run"
 
     def caption(self) -> str:
@@ -210,6 +234,43 @@ class Story:
     def table(self, name: str, build_frame):
         """The authoritative run's version of a table (``build_frame`` when that is this build)."""
         return self.committed.table(name) if self.uses_committed else build_frame
+
+    def show_figure(self, name: str, fig, *, display=None) -> None:
+        """Save this build's figure and show the authoritative run's version of it.
+
+        The build's ``fig`` is saved (:meth:`~wiloc_core.results.ResultSet.figure`) and
+        closed. Where the committed run is authoritative its ``<name>.png`` is shown with a
+        caption naming the run (the build's figure belongs in the section *This build's
+        run*, :meth:`build_image`); otherwise ``fig`` itself is shown. ``display`` defaults
+        to IPython's (tests pass their own).
+        """
+        import matplotlib.pyplot as plt
+
+        if display is None:
+            from IPython.display import display
+        self.res.figure(name, fig)
+        plt.close(fig)
+        if not self.uses_committed:
+            display(fig)
+            return
+        from IPython.display import Markdown
+
+        image = self.committed.image(name)
+        display(image, Markdown(f"*Figure of the {self.label}* (`results/{self.committed.stem}/"
+                                f"{name}.png`); this build's version is under *This build's run*."))
+
+    def build_image(self, name: str):
+        """This build's saved figure ``<name>.png`` as an IPython Image."""
+        from IPython.display import Image
+
+        return Image(filename=str(self.res.out_dir / f"{name}.png"))
+
+    def glue_summary(self, build: dict) -> None:
+        """:meth:`glue` with the committed run's values read from its ``summary.json``
+        under the same keys (for values a committed run saved as they are; a key its
+        summary lacks is left unglued, never filled from the build)."""
+        keys = list(build)
+        self.glue(build, self.committed.values(keys) if self.uses_committed else None)
 
     def _put(self, name: str, value, origin: str) -> None:
         if name in self.origin:
