@@ -34,6 +34,8 @@ def main(argv: list[str]) -> int:
             figures[key] = record
             target = record.get("target")
             flag = "" if target is None else f"  (target ≤ {target:g})"
+            if record.get("target_min") is not None:
+                flag = f"  (target ≥ {record['target_min']:g})"
             print(f"  {key}: {record['value']:.4g} {record['unit']}{flag}", flush=True)
     atomic.write_json(out, figures)
     print(f"[bench] wrote {out}")

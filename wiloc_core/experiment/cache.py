@@ -1,0 +1,110 @@
+"""Content-addressed store of task results.
+
+A result lives in ``<root>/<key[:2]>/<key>.json`` or ``.pt`` where ``key`` is
+:meth:`Task.key` (sha256 over the function, parameters, data digest, version constant
+and torch/NumPy versions). Each file holds::
+
+    {"format": "wiloc-result/1", "key": ..., "task": <key parts + name>,
+     "run": {"seconds", "host", "pid", "torch_threads"}, "value": <the result>}
+
+written atomically (temporary file + rename, :mod:`wiloc_core.atomic`), so an
+interrupted sweep leaves only whole files, and the next run recomputes only what is
+missing. Torch files are read with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wiloc_core import atomic, paths
+from wiloc_core.errors import DataFormatError
+from wiloc_core.experiment import codec
+from wiloc_core.experiment.task import Task
+
+__all__ = ["Cache", "CacheError", "FORMAT", "default_cache_dir"]
+
+#: Layout tag of a result file.
+FORMAT = "wiloc-result/1"
+_SUFFIXES = (".json", ".pt")
+
+
+class CacheError(DataFormatError):
+    """A cache file is not a result file, or holds another key."""
+
+
+def default_cache_dir() -> Path:
+    """``build/cache/tasks`` (follows ``WILOC_BUILD``)."""
+    return paths.build_dir() / "cache" / "tasks"
+
+
+class Cache:
+    """Results of tasks, addressed by their key.
+
+    Parameters
+    ----------
+    root : path-like, optional
+        Folder of the store (default :func:`default_cache_dir`); created on first write.
+    """
+
+    def __init__(self, root=None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def __repr__(self) -> str:
+        return f"Cache({str(self.root)!r})"
+
+    @staticmethod
+    def _key(task_or_key) -> str:
+        return task_or_key.key() if isinstance(task_or_key, Task) else str(task_or_key)
+
+    def path(self, task_or_key) -> Path | None:
+        """The file holding the result, or None when it is not cached."""
+        key = self._key(task_or_key)
+        for suffix in _SUFFIXES:
+            candidate = self.root / key[:2] / f"{key}{suffix}"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def __contains__(self, task_or_key) -> bool:
+        return self.path(task_or_key) is not None
+
+    def read(self, task_or_key) -> dict:
+        """The whole result document (``format``, ``key``, ``task``, ``run``, ``value``).
+
+        Raises
+        ------
+        KeyError
+            When the result is not cached.
+        CacheError
+            When the file is damaged, foreign or holds another key.
+        """
+        key = self._key(task_or_key)
+        path = self.path(key)
+        if path is None:
+            raise KeyError(key)
+        try:
+            doc = codec.decode(path.suffix, path.read_bytes())
+        except Exception as exc:  # json and torch raise several types on foreign files
+            raise CacheError(path, "file", "a result written by Cache.store",
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise CacheError(path, "format", repr(FORMAT))
+        if doc.get("key") != key:
+            raise CacheError(path, "key", key, repr(doc.get("key")))
+        return doc
+
+    def load(self, task_or_key):
+        """The cached value (see :meth:`read` for the errors)."""
+        return self.read(task_or_key)["value"]
+
+    def store(self, task: Task, value, run: dict | None = None) -> Path:
+        """Write ``value`` for ``task`` atomically; returns the file."""
+        key = task.key()
+        doc = {"format": FORMAT, "key": key, "task": {**task.key_parts(), "name": task.name},
+               "run": dict(run or {}), "value": value}
+        suffix, data = codec.encode(doc)
+        path = self.root / key[:2] / f"{key}{suffix}"
+        for other in _SUFFIXES:  # a result changing kind must not leave a stale twin
+            if other != suffix:
+                (self.root / key[:2] / f"{key}{other}").unlink(missing_ok=True)
+        return atomic.write_bytes(path, data)
