@@ -1,5 +1,6 @@
 """The six stages of paper 000 (Fig. 3) on a tiny synthetic problem, and the drivers."""
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -55,6 +56,33 @@ def _labelled(envs, n=12, seed=0):
     b = envs["B"]
     idx = np.random.default_rng(seed).permutation(b.n_samples)[:n]
     return b.X[idx], b.y[idx]
+
+
+def test_golden_numbers_of_the_committed_runs_training_loop(envs, g1):
+    """Golden values from the loop that made the committed full run (before the shared
+    training layer): same batch order (one NumPy permutation per pass, shared by the
+    labelled and pseudo-labelled streams), same dropout and initial weights. A change
+    of any draw moves these by far more than the tolerance, which only allows for
+    other CPUs' kernels."""
+    a, b = envs["A"], envs["B"]
+    golden = dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(g1.loss_history[:3], [1.764516919851303, 1.3667365312576294,
+                                                     0.9584883898496628], **golden)
+    np.testing.assert_allclose(g1.predict(a.X[:3]), [[4.066028594970703, -0.6907196044921875],
+                                                     [4.131612777709961, -1.152761459350586],
+                                                     [3.8922319412231445, -1.5888786315917969]],
+                               **golden)
+    split = make_split(b.position_id, seed=0)
+    result = ct.run_proposed(g1, b, split, 0.2, FAST, k_multiples=(1, 2), seed=0)
+    assert result.chosen_k == 26
+    np.testing.assert_allclose([h["val_rmse"] for h in result.history],
+                               [2.027669499350087, 1.875950817264278], **golden)
+    lab = split.labelled(0.25)
+    net = ct.train_conventional_selected(b.X[lab], b.y[lab], b.X[split.val], b.y[split.val],
+                                         FAST, seed=4, n_steps=25, eval_every=10, config=SMALL)
+    np.testing.assert_allclose([h["val_rmse"] for h in net.val_history],
+                               [20.256745892707986, 16.539615179065056, 14.174011088922295],
+                               **golden)
 
 
 def test_squared_error_loss_is_mean_squared_euclidean_error():
@@ -170,30 +198,54 @@ def test_k_schedule_grows_and_is_capped():
     assert ct.k_schedule(10, 0, (1, 2)) == []
 
 
-def test_precompute_in_workers_gives_the_same_models_as_serial(envs):
-    train = ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16)
-    conventional = [("A", 0.5, 0), ("B", 0.25, 0)]
-    proposed = [("B", "A", 0.25, 0), ("A", "B", 0.25, 1)]
-    serial = ct.CtfExperiment(envs, train, config=SMALL)
-    parallel = ct.CtfExperiment(envs, train, config=SMALL)
-    control = [("B", 0.25, 0)]
-    serial.precompute(conventional, proposed, k_multiples=(1,), n_jobs=1, control=control)
-    parallel.precompute(conventional, proposed, k_multiples=(1,), n_jobs=2, control=control)
-    assert serial._control.keys() == parallel._control.keys() == {("B", 0.25, 0, (1,))}
-    assert [v[1] for v in serial._control.values()] == [v[1] for v in parallel._control.values()]
-    assert set(parallel._conventional) == set(serial._conventional)
-    assert len(serial._conventional) == 4  # two requested + the g1 of A and of B
-    for key, (_, rmse) in serial._conventional.items():
-        assert parallel._conventional[key][1] == rmse
-    for key, (result, rmse) in serial._proposed.items():
-        twin, twin_rmse = parallel._proposed[key]
-        assert twin_rmse == rmse and twin.chosen_k == result.chosen_k
+def _tables(exp):
+    """The tables a tiny chapter builds (Table I, Table II with the control)."""
+    return (ct.conventional_rmse_table(exp, ["A", "B"], [0.5, 0.25], [0]),
+            ct.run_transfer(exp, [("B", "A"), ("A", "B")], [0.25], [0, 1], (1,), control=True))
+
+
+def _tiny_chapter(envs, cache=None, train=None, **run):
+    exp = ct.CtfExperiment(envs, train or ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16),
+                           config=SMALL, cache=cache)
+    conventional = [("A", 0.5, 0), ("B", 0.5, 0), ("A", 0.25, 0), ("B", 0.25, 0),
+                    ("A", 0.25, 1), ("B", 0.25, 1)]
+    proposed = [("B", "A", 0.25, 0), ("A", "B", 0.25, 0), ("B", "A", 0.25, 1),
+                ("A", "B", 0.25, 1)]
+    control = [(env, 0.25, s) for env in ("A", "B") for s in (0, 1)]
+    exp.precompute(conventional, proposed, k_multiples=(1,), control=control, progress=False,
+                   **run)
+    return exp
+
+
+@pytest.fixture(scope="module")
+def serial_chapter(envs):
+    return _tiny_chapter(envs, backend="serial")
+
+
+def test_joblib_workers_give_the_same_tables_and_models_as_serial(envs, serial_chapter):
+    parallel = _tiny_chapter(envs, n_jobs=2)
+    assert [s["backend"] for s in parallel.sweeps] == ["joblib", "joblib"]
+    assert [s["backend"] for s in serial_chapter.sweeps] == ["serial", "serial"]
+    # first sweep: 6 conventional + 4 g1 (A and B at 75 %, seeds 0 and 1) + 4 controls;
+    # then 4 proposed
+    assert [s["computed"] for s in parallel.sweeps] == [14, 4]
+    for ours, theirs in zip(_tables(serial_chapter), _tables(parallel), strict=True):
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+    for key, (result, _) in serial_chapter._proposed.items():
+        twin = parallel._proposed[key][0]
         np.testing.assert_array_equal(twin.pseudo_index, result.pseudo_index)
-    # the tables then read the cache: same numbers, no retraining
-    assert ct.run_transfer(parallel, [("B", "A")], [0.25], [0], (1,)).equals(
-        ct.run_transfer(serial, [("B", "A")], [0.25], [0], (1,)))
+        for name in ("g_final", "g2", "g4"):
+            a, b = getattr(result, name).state_dict(), getattr(twin, name).state_dict()
+            assert all(torch.equal(a[k], b[k]) for k in a), (key, name)
+    assert parallel.devices() == ["cpu"]
     with pytest.raises(ParameterError):
-        serial.precompute(n_jobs=0)
+        serial_chapter.precompute(n_jobs=0)
+
+
+def test_tables_read_precomputed_networks_without_retraining(serial_chapter):
+    done = len(serial_chapter.sweeps)
+    _tables(serial_chapter)
+    assert len(serial_chapter.sweeps) == done     # every network was already there
 
 
 def test_chapter_tasks_cover_every_table():
@@ -205,29 +257,51 @@ def test_chapter_tasks_cover_every_table():
     assert sorted(control) == [("A", 0.1, 0), ("A", 0.1, 1), ("B", 0.1, 0), ("B", 0.1, 1)]
 
 
-def test_disk_cache_resumes_with_identical_models(envs, tmp_path):
-    train = ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16)
-    first = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
-    _, conv = first.conventional("B", 0.25, 0)
-    result, prop = first.proposed("B", "A", 0.25, 0, (1,))
-    assert len(list(tmp_path.glob("conventional-*.pt"))) == 2  # B at 25 % and the g1 of A
-    assert len(list(tmp_path.glob("proposed-*.pt"))) == 1
+def _computed(exp) -> int:
+    return sum(s["computed"] for s in exp.sweeps)
 
-    again = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
-    again_result, again_prop = again.proposed("B", "A", 0.25, 0, (1,))
-    assert again.conventional("B", 0.25, 0)[1] == conv and again_prop == prop
-    assert again_result.chosen_k == result.chosen_k and again_result.history == result.history
-    np.testing.assert_array_equal(again_result.pseudo_index, result.pseudo_index)
+
+def test_cache_resumes_with_identical_models_and_misses_only_on_a_change(envs, serial_chapter,
+                                                                         tmp_path, monkeypatch):
+    first = _tiny_chapter(envs, cache=tmp_path, backend="serial")
+    assert _computed(first) == 18 and len(list(tmp_path.rglob("*.pt"))) == 18
+    for ours, theirs in zip(_tables(serial_chapter), _tables(first), strict=True):
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)  # cached = computed
+
+    again = _tiny_chapter(envs, cache=tmp_path, backend="serial")        # same everything
+    assert _computed(again) == 0 and sum(s["hits"] for s in again.sweeps) == 18
+    for ours, theirs in zip(_tables(first), _tables(again), strict=True):
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
     b = envs["B"]
+    result, again_result = first.proposed("B", "A", 0.25, 0, (1,))[0], again.proposed(
+        "B", "A", 0.25, 0, (1,))[0]
+    assert again_result.history == result.history and again_result.chosen_k == result.chosen_k
     for name in ("g_final", "g2", "g4"):
         np.testing.assert_array_equal(getattr(again_result, name).predict(b.X),
                                       getattr(result, name).predict(b.X))
 
-    # other settings, other entries: nothing stale is reused
-    other = ct.CtfExperiment(envs, ct.TrainSettings(epochs=3, lr=3e-3, batch_size=16),
-                             config=SMALL, cache_dir=tmp_path)
-    other.conventional("B", 0.25, 0)
-    assert len(list(tmp_path.glob("conventional-*.pt"))) == 3
+    def one(exp):
+        exp.conventional("B", 0.25, 0)
+        exp.proposed("B", "A", 0.25, 0, (1,))
+        return _computed(exp)
+
+    def experiment(datasets=envs, **settings):
+        train = ct.TrainSettings(**{"epochs": 2, "lr": 3e-3, "batch_size": 16, **settings})
+        return ct.CtfExperiment(datasets, train, config=SMALL, cache=tmp_path)
+
+    assert one(experiment()) == 0                                   # hits
+    assert one(experiment(progress=False)) == 0                     # progress is not a key
+    assert one(experiment(epochs=3)) == 3                           # B, the g1 of A, proposed
+    changed = dict(envs)
+    changed["B"] = dataclasses.replace(envs["B"], X=envs["B"].X.copy())
+    changed["B"].X[0, 0, 0] += 1e-3
+    assert one(experiment(changed)) == 2                            # B's data: not A's g1
+    exp = experiment()
+    exp.conventional("B", 0.25, 0)
+    exp.proposed("B", "A", 0.25, 0, (1, 2))                          # another k schedule
+    assert _computed(exp) == 1
+    monkeypatch.setattr(ct, "VERSION", ct.VERSION + 1)
+    assert one(experiment()) == 3                                   # a bumped version
 
 
 # ------------------------------------------------------------------ the fair control
@@ -262,16 +336,17 @@ def test_the_control_keeps_its_best_validation_checkpoint(envs):
 
 def test_transfer_table_with_the_control(envs, tmp_path):
     train = ct.TrainSettings(epochs=2, lr=3e-3, batch_size=16)
-    exp = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
+    exp = ct.CtfExperiment(envs, train, config=SMALL, cache=tmp_path)
     table = ct.run_transfer(exp, [("B", "A")], [0.25], [0], (1, 2), control=True)
     row = table.iloc[0]
     split = exp.split("B", 0)
     assert row.n_val == split.val.size and row.n_pool == split.unlabelled(0.25).size
     assert row.control_gain_pct == pytest.approx(100 * (row.control_cm - row.proposed_cm)
                                                  / row.control_cm)
-    assert len(list(tmp_path.glob("control-*.pt"))) == 1
-    again = ct.CtfExperiment(envs, train, config=SMALL, cache_dir=tmp_path)
+    assert len(list(tmp_path.rglob("*.pt"))) == 4  # conventional, g1 of A, proposed, control
+    again = ct.CtfExperiment(envs, train, config=SMALL, cache=tmp_path)
     assert again.controlled("B", 0.25, 0, (1, 2))[1] == row.control_cm
+    assert _computed(again) == 0
     asym = ct.asymmetry_table(table, train, (1, 2))
     assert asym.val_ratio.item() == pytest.approx(split.val.size / row.n_train)
 

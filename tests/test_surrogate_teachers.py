@@ -12,6 +12,14 @@ from wiloc_core.errors import ParameterError  # noqa: E402
 from wiloc_core.methods import surrogate_losses as L  # noqa: E402
 from wiloc_core.methods import surrogate_teachers as st  # noqa: E402
 from wiloc_core.models.surrogate import MICritic  # noqa: E402
+from wiloc_core.training import TrainSettings  # noqa: E402
+
+ONE_CRITIC_STEP = st.FrameworkSettings(critic_steps=1)
+
+
+def _settings(epochs, lr=1e-3, patience=None, val_fraction=0.2):
+    return TrainSettings(epochs=epochs, lr=lr, batch_size=32, patience=patience,
+                         val_fraction=val_fraction, device="cpu", progress=False)
 
 
 @pytest.fixture(autouse=True)
@@ -62,18 +70,42 @@ def test_make_domain_frame_subsampling_and_test_only_sources(domains):
         st.evaluate(None, c)
 
 
-def test_expert_network_follows_standalone_trajectory(domains):
-    settings = st.TrainSettings(epochs=2, batch_size=32, critic_steps=1)
-    expert = st.train_expert("DNN", domains["A"], settings, seed=3)
-    alone = st.train_standalone("DNN", domains["A"], settings, seed=3)
+@pytest.mark.parametrize("patience", [None, 1])
+def test_expert_network_follows_standalone_fit_trajectory(domains, patience):
+    """S_i of expert training and stand-alone training by training.fit: same weights,
+    rows, batch order, dropout draws and early stopping, so the same network."""
+    settings = _settings(6, lr=3e-3, patience=patience)
+    expert = st.train_expert("DNN", domains["A"], settings, ONE_CRITIC_STEP, seed=3)
+    alone, fitted = st.train_standalone("DNN", domains["A"], settings, seed=3)
     x = domains["A"].x_test
     np.testing.assert_allclose(expert.net.predict_xy(x), alone.predict_xy(x), atol=1e-5)
-    assert expert.teacher is not None and len(expert.history["g_mae"]) == 2
+    assert expert.best_epoch == fitted.best_epoch
+    assert len(expert.history["g_mae"]) == fitted.epochs_run
+    np.testing.assert_allclose(expert.history["val_mae"], [h["val_loss"] for h in fitted.history],
+                               rtol=1e-6)
+    assert expert.teacher is not None and expert.device == "cpu"
+
+
+def test_training_leaves_the_global_torch_rng_alone(domains):
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    st.train_expert("DNN", domains["B"], _settings(1), ONE_CRITIC_STEP, seed=0)
+    st.train_standalone("DNN", domains["B"], _settings(1), seed=0)
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_holdout_is_seeded_and_disjoint():
+    train, val = st.holdout(50, 0.2, seed=4)
+    assert len(val) == 10 and len(train) == 40 and not set(train) & set(val)
+    again, _ = st.holdout(50, 0.2, seed=4)
+    np.testing.assert_array_equal(train, again)
+    assert st.holdout(50, 0.0, seed=4)[1] is None
+    with pytest.raises(ParameterError):
+        st.holdout(3, 0.5, seed=0)
 
 
 def test_expert_training_lowers_teacher_location_error(domains):
-    settings = st.TrainSettings(epochs=12, batch_size=32, critic_steps=1, lr=3e-3)
-    expert = st.train_expert("DNN", domains["A"], settings, seed=0)
+    expert = st.train_expert("DNN", domains["A"], _settings(12, lr=3e-3), ONE_CRITIC_STEP, seed=0)
     g = expert.history["g_mae"]
     assert g[-1] < g[0]
     assert expert.history["s_mae"][-1] < expert.history["s_mae"][0]
@@ -81,8 +113,7 @@ def test_expert_training_lowers_teacher_location_error(domains):
 
 @pytest.mark.parametrize("arch", ["DNN", "CNNLoc", "BayesCNN", "bAaT"])
 def test_one_distilling_step_lowers_eq12_loss(domains, arch):
-    settings = st.TrainSettings(epochs=1, batch_size=32, critic_steps=1)
-    teacher = st.train_expert(arch, domains["B"], settings, seed=0).teacher
+    teacher = st.train_expert(arch, domains["B"], _settings(1), ONE_CRITIC_STEP, seed=0).teacher
     torch.manual_seed(0)
     sizes = {"DNN": {"dropout": 0.0}, "CNNLoc": {"dropout": 0.0},
              "BayesCNN": {"dropout": 0.0}, "bAaT": {"dropout": 0.0}}[arch]
@@ -107,8 +138,8 @@ def test_one_distilling_step_lowers_eq12_loss(domains, arch):
 
 
 def test_distill_rejects_bad_constraints_and_widths(domains):
-    settings = st.TrainSettings(epochs=1, batch_size=32, critic_steps=1)
-    teacher = st.train_expert("CNNLoc", domains["B"], settings).teacher
+    settings = _settings(1)
+    teacher = st.train_expert("CNNLoc", domains["B"], settings, ONE_CRITIC_STEP).teacher
     with pytest.raises(ParameterError):
         st.distill("DNN", domains["A"], [teacher], settings, constraints=("sim", "kl"))
     with pytest.raises(ParameterError):
@@ -119,29 +150,53 @@ def _cfg(epochs=1):
     return {"epochs": dict.fromkeys("ABC", epochs), "lr": dict.fromkeys("ABC", 1e-3),
             "batch_size": 32, "critic_steps": 1, "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5], "power_iters": 5, "n_common": 16,
-            "net_sizes": {"DNN": {"hidden": [32, 16]}}}
+            "net_sizes": {"DNN": {"hidden": [32, 16]}}, "patience": 2, "val_fraction": 0.2}
 
 
 def test_run_table1_end_to_end_is_deterministic(domains):
     args = (domains, ["A"], {"A": ["B", "C"]}, ["DNN"], _cfg())
-    run = st.run_table1(*args, seed=0)
+    run = st.run_table1(*args, seed=0, progress=False, device="cpu")
     assert set(run.errors) == {("A", "DNN", v) for v in ("standalone", "+++", "*", "**")}
     for errors in run.errors.values():
         assert errors.shape == (32,) and np.all(np.isfinite(errors))
-    again = st.run_table1(*args, seed=0, variants=("standalone", "+++"))
+    assert run.devices == {"cpu"} and run.computed == 6  # 2 experts, 1 + 1 + 1, 1 distilled
+    again = st.run_table1(*args, seed=0, variants=("standalone", "+++"), progress=False)
     np.testing.assert_array_equal(again.errors[("A", "DNN", "+++")], run.errors[("A", "DNN", "+++")])
     assert run.row_label("DNN", "standalone") == "DNN" and st.full_variant("bAaT") == "++"
 
 
 def test_ablation_source_and_fraction_drivers(domains):
     cfg = _cfg()
-    abl = st.run_ablation(domains, ["A"], {"A": ["B"]}, ["DNN"], cfg, rows=("+", "++"))
+    abl = st.run_ablation(domains, ["A"], {"A": ["B"]}, ["DNN"], cfg, rows=("+", "++"),
+                          progress=False)
     assert {k[2] for k in abl.errors} == {"standalone", "+", "++"}
-    rel = st.run_source_relevance(domains, ["A"], {"A": ["B", "C"]}, ["DNN"], cfg)
+    rel = st.run_source_relevance(domains, ["A"], {"A": ["B", "C"]}, ["DNN"], cfg,
+                                  progress=False)
     assert {k[2] for k in rel.errors} == {"standalone", "[B]", "[C]", "[all]"}
     frac = st.run_target_fraction({"A": _dataset("A", 40, 96, 32, 1)}, domains, [("A", 0.5)],
-                                  {"A": ["B"]}, ["DNN"], cfg, rounds=2)
-    assert len(frac[("A", 0.5, "DNN", "+++")]) == 2
+                                  {"A": ["B"]}, ["DNN"], cfg, rounds=2, progress=False)
+    assert len(frac.errors[("A", 0.5, "DNN", "+++")]) == 2
+
+
+def test_same_seed_same_tables_serially_and_on_two_workers(domains, tmp_path):
+    """Every network is a task of run_sweep: serial and joblib (2 workers) give identical
+    errors, and with a cache Table 3 reuses Table 2's identical networks."""
+    args = (domains, ["A"], {"A": ["B", "C"]}, ["DNN"], _cfg(epochs=2))
+    serial = st.run_ablation(*args, seed=1, rows=("++", "+++"), progress=False, device="cpu")
+    parallel = st.run_ablation(*args, seed=1, rows=("++", "+++"), n_jobs=2, cache=tmp_path,
+                               progress=False, device="cpu")
+    assert parallel.sweeps[0]["backend"] == "joblib"
+    assert serial.errors.keys() == parallel.errors.keys()
+    for key in serial.errors:
+        np.testing.assert_array_equal(serial.errors[key], parallel.errors[key])
+    relevance = st.run_source_relevance(*args, seed=1, cache=tmp_path, progress=False,
+                                        device="cpu")
+    # only the single-source networks are new: experts, stand-alone and [all] are cached
+    assert relevance.computed == 2
+    np.testing.assert_array_equal(relevance.errors[("A", "DNN", "[all]")],
+                                  serial.errors[("A", "DNN", "+++")])
+    np.testing.assert_array_equal(relevance.errors[("A", "DNN", "standalone")],
+                                  serial.errors[("A", "DNN", "standalone")])
 
 
 def test_the_chapters_row_labels_and_dataset_names_hit_the_registry():

@@ -14,6 +14,7 @@ from wiloc_core.training import (
     batch_indices,
     derive_seed,
     fit,
+    isolated_torch_rng,
     predict,
     progress_enabled,
     resolve_device,
@@ -72,6 +73,33 @@ def test_batches_cover_every_sample_once_and_never_leave_one_alone():
         flat = torch.cat(batches).sort().values
         assert torch.equal(flat, torch.arange(n))
         assert min(len(x) for x in batches) >= 2
+
+
+def test_batches_from_a_numpy_generator_follow_its_permutation():
+    """One ``g.permutation(n)`` per pass, cut as for a torch generator (methods whose
+    committed results were drawn from NumPy keep their numbers)."""
+    g, twin = np.random.default_rng(7), np.random.default_rng(7)
+    for n, b in [(33, 16), (5, 16), (40, 8)]:
+        batches = batch_indices(n, b, g)
+        order = twin.permutation(n)
+        assert all(x.dtype == torch.int64 for x in batches)
+        assert torch.equal(torch.cat(batches), torch.from_numpy(order))
+        assert [len(x) for x in batches] == {33: [16, 17], 5: [5], 40: [8] * 5}[n]
+
+
+def test_isolated_rng_without_a_stream_is_manual_seed_and_restores_the_state():
+    before = torch.random.get_rng_state()
+    with isolated_torch_rng(11, None):
+        ours = torch.rand(5)
+    assert torch.equal(before, torch.random.get_rng_state())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)
+        assert torch.equal(ours, torch.rand(5))
+    with isolated_torch_rng(11, "dropout"):
+        assert not torch.equal(ours, torch.rand(5))
+    with pytest.raises(ParameterError):
+        with isolated_torch_rng(-1, None):
+            pass
 
 
 def _rising_validation_case(seed=0):

@@ -16,7 +16,7 @@ from wiloc_core.errors import ParameterError
 
 PROFILE_NAMES = ("quick", "full", "paper")
 #: Parameters that change how fast a run goes, never what it computes: not overrides.
-EXECUTION_PARAMETERS = ("seed", "profile", "n_jobs", "torch_threads", "resume", "progress")
+EXECUTION_PARAMETERS = ("seed", "profile", "n_jobs", "scheduler", "torch_threads", "resume", "progress")
 
 _PRESETS: dict[str, dict[str, dict]] = {
     "fingerprint-datasets": {
@@ -105,6 +105,10 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "epochs": {"UJI1": 20, "TUT3": 50, "UTS": 50, "TUT5": 50, "LIB1": 50},
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-3, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
+            # early stopping: share of each network's training rows held out, and epochs
+            # without a better validation error before training stops (epochs: the cap)
+            "val_fraction": 0.1,
+            "patience": 5,
             "critic_steps": 1,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],
@@ -122,6 +126,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
+            "val_fraction": 0.1,
+            "patience": 50,
             "critic_steps": 5,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],
@@ -143,6 +149,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "epochs": {"UJI1": 8, "TUT3": 20, "UTS": 20, "TUT5": 20, "LIB1": 20},
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-3, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
+            "val_fraction": 0.1,
+            "patience": 5,
             "critic_steps": 1,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],
@@ -162,6 +170,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
+            "val_fraction": 0.1,
+            "patience": 50,
             "critic_steps": 5,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],

@@ -24,7 +24,9 @@ input standardisation is refitted on the target. Our *fair control*
 selection and step budget. The chapter's tables become report records and prose
 numbers through :func:`report_records` and :func:`story_values`, which read only the
 per-seed run tables, so a committed run is re-evaluated by the same code without
-retraining (:func:`reevaluate_committed`).
+retraining (:func:`reevaluate_committed`). Every network of the chapter is one task of
+the experiment engine (:class:`CtfExperiment`, :func:`task_conventional`,
+:func:`task_proposed`, :func:`task_control`), cached under :data:`VERSION`.
 
 Readings of points the paper leaves open [I]
 --------------------------------------------
@@ -55,20 +57,30 @@ Readings of points the paper leaves open [I]
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
 
-from wiloc_core import metrics
+from wiloc_core import metrics, training
 from wiloc_core.data.ctf import CtfData, CtfSplit, make_split
 from wiloc_core.errors import ParameterError
-from wiloc_core.models import checkpoint
+from wiloc_core.experiment import Cache, Task, digest_data, run_sweep
 from wiloc_core.models.ctf_cnn import CtfCnn, CtfCnnConfig, as_tensor
+from wiloc_core.training import batch_indices, describe_device, isolated_torch_rng, resolve_device
+
+#: Version of this module's trained results, part of every cache key (the engine,
+#: :mod:`wiloc_core.experiment`). Bump it whenever a change here, in the CNN
+#: (:mod:`wiloc_core.models.ctf_cnn`) or in the splitter (:func:`make_split`) can change
+#: a trained network or an RMSE; edits that cannot (docstrings, tables, prose) keep it.
+VERSION = 1
 
 __all__ = [
     "TrainSettings",
@@ -98,6 +110,10 @@ __all__ = [
     "n_total_from_runs",
     "data_digest",
     "chapter_tasks",
+    "VERSION",
+    "task_conventional",
+    "task_proposed",
+    "task_control",
     "DEFAULT_SOURCES",
     "size_label",
     "fig4_crossings",
@@ -120,41 +136,31 @@ DEFAULT_SOURCES = {"Lab": "Lobby", "Narrow Corridor": "Lab", "Lobby": "Lab",
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """Optimisation settings shared by every stage (Adam, §III-A).
+class TrainSettings(training.TrainSettings):
+    """The shared :class:`wiloc_core.training.TrainSettings` plus stage 3's epoch count.
+
+    Every stage trains with Adam (§III-A) in this module's loop of eqs. (5)-(8)
+    (:func:`fit`), which runs a fixed number of gradient steps. It reads ``epochs``
+    (passes over the larger of the labelled / pseudo-labelled sets), ``lr`` (the paper
+    gives none; 1e-3 is Adam's default), ``batch_size`` (per set for eq. 8),
+    ``min_steps`` (so that tiny labelled sets, 2.5 % = 49 sweeps, are not left after a
+    handful of steps), ``weight_decay``, ``device`` and ``progress``. The shared
+    early-stopping fields (``patience``, ``val_fraction``, ``min_delta``) are not used:
+    the paper trains for fixed epochs, and the fair control
+    (:func:`train_conventional_selected`) selects on the chapter's own validation split.
 
     Parameters
     ----------
-    epochs : int
-        Passes over the (larger of the labelled / pseudo-labelled) training set.
-    lr : float
-        Adam learning rate (the paper does not give one; 1e-3 is Adam's default).
-    batch_size : int
-        Mini-batch size (per set for eq. 8).
-    min_steps : int
-        Lower bound on gradient steps, so that tiny labelled sets (2.5 % = 49 sweeps)
-        are not left after a handful of steps.
-    weight_decay : float
-        Adam L2 penalty.
-    head_epochs : int or None
+    head_epochs : int >= 1 or None
         Epochs of stage 3 (only the head is trained; cheap). None: ``epochs``.
     """
 
-    epochs: int = 30
-    lr: float = 1e-3
-    batch_size: int = 32
-    min_steps: int = 0
-    weight_decay: float = 0.0
     head_epochs: int | None = None
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ParameterError(name, "a positive integer", getattr(self, name))
-        if self.min_steps < 0:
-            raise ParameterError("min_steps", "an integer >= 0", self.min_steps)
-        if not self.lr > 0:
-            raise ParameterError("lr", "a learning rate > 0", self.lr)
+        super().__post_init__()
+        if self.head_epochs is not None and int(self.head_epochs) < 1:
+            raise ParameterError("head_epochs", "an integer >= 1 or None", self.head_epochs)
 
     @classmethod
     def from_settings(cls, cfg: dict) -> TrainSettings:
@@ -187,21 +193,15 @@ def squared_error_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor
     return ((pred - target) ** 2).sum(dim=1).mean()
 
 
-def _batches(n: int, batch_size: int, g: np.random.Generator):
-    """Endless stream of index batches of size min(n, batch_size), reshuffled each pass.
+def _endless_batches(n: int, batch_size: int, g: np.random.Generator):
+    """Endless stream of index batches (:func:`wiloc_core.training.batch_indices`).
 
-    A trailing batch of a single sample is merged into the previous one (batch
-    normalisation needs two samples).
+    Each pass is one ``g.permutation(n)``, drawn when the pass starts: the labelled and
+    pseudo-labelled streams of eq. (8) share ``g``, so their passes interleave their
+    draws exactly as the committed runs did.
     """
-    b = min(n, batch_size)
     while True:
-        perm = g.permutation(n)
-        cuts = list(range(0, n, b))
-        if n - cuts[-1] < 2 and len(cuts) > 1:
-            cuts.pop()
-        for i, start in enumerate(cuts):
-            stop = cuts[i + 1] if i + 1 < len(cuts) else n
-            yield perm[start:stop]
+        yield from batch_indices(n, batch_size, g)
 
 
 def _n_steps(n: int, settings: TrainSettings, epochs: int) -> int:
@@ -213,15 +213,23 @@ def fit(predict_std, parameters, X, y_std, settings: TrainSettings, seed, *, X_p
         callback=None) -> list[float]:
     """Minimise eq. (5)/(6)/(7), or eq. (8) when pseudo-labelled data are given, with Adam.
 
+    The paper's loop: a fixed number of steps, one labelled (and one pseudo-labelled)
+    batch per step, no early stopping. Batches come from
+    :func:`wiloc_core.training.batch_indices` (a NumPy generator seeded with ``seed``),
+    dropout from torch's generators seeded with ``seed`` inside
+    :func:`wiloc_core.training.isolated_torch_rng`; the data are moved to the device of
+    ``settings.device`` (:func:`wiloc_core.training.resolve_device`), where the modules
+    must already be.
+
     Parameters
     ----------
     predict_std : callable
         Maps a float32 batch (same leading axis as ``X``) to standardised positions
         [B, 2].
     parameters : iterable of torch.nn.Parameter
-        What Adam updates.
+        What Adam updates (on the device of ``settings.device``).
     X : torch.Tensor, float32, shape [n, ...]
-        Labelled inputs.
+        Labelled inputs (any device).
     y_std : torch.Tensor, float32, shape [n, 2]
         Standardised labels.
     settings : TrainSettings
@@ -250,30 +258,35 @@ def fit(predict_std, parameters, X, y_std, settings: TrainSettings, seed, *, X_p
     n_p = 0 if X_pseudo is None else int(X_pseudo.shape[0])
     if n_l < 2:
         raise ParameterError("X", "at least 2 labelled samples", n_l)
+    device = resolve_device(settings.device)
     g = np.random.default_rng(seed)
     steps = _n_steps(max(n_l, n_p), settings, epochs) if steps is None else int(steps)
     if steps < 1:
         raise ParameterError("steps", "a positive number of gradient steps", steps)
     steps_per_epoch = max(1, steps // epochs)
-    labelled = _batches(n_l, settings.batch_size, g)
-    pseudo = _batches(n_p, settings.batch_size, g) if n_p >= 2 else None
+    labelled = _endless_batches(n_l, settings.batch_size, g)
+    pseudo = _endless_batches(n_p, settings.batch_size, g) if n_p >= 2 else None
+    X, y_std = X.to(device), y_std.to(device)
+    if pseudo is not None:
+        X_pseudo, y_pseudo_std = X_pseudo.to(device), y_pseudo_std.to(device)
     params = list(parameters)
     opt = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
     history, running = [], []
     for m in modules:
         m.train()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with isolated_torch_rng(seed, None, device), \
+            training.progress_bar(steps, "eq. (5)-(8) steps", settings.progress, unit="step") as bar:
         for step in range(steps):
-            idx = torch.as_tensor(next(labelled))
+            idx = next(labelled).to(device)
             loss = squared_error_loss(predict_std(X[idx]), y_std[idx])
             if pseudo is not None:
-                jdx = torch.as_tensor(next(pseudo))
+                jdx = next(pseudo).to(device)
                 loss = loss + squared_error_loss(predict_std(X_pseudo[jdx]), y_pseudo_std[jdx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             running.append(float(loss.detach()))
+            bar.update()
             if callback is not None:
                 callback(step + 1)
             if (step + 1) % steps_per_epoch == 0 or step + 1 == steps:
@@ -289,17 +302,37 @@ def _standardise_labels(net, y) -> torch.Tensor:
 
 
 def _fit_cnn(net: CtfCnn, X, y, settings, seed, X_pseudo=None, y_pseudo=None) -> list[float]:
-    """Train every parameter of ``net`` on standardised labels (eqs. 5, 6 and 8)."""
+    """Train every parameter of ``net`` on standardised labels (eqs. 5, 6 and 8).
+
+    The network trains on ``settings.device`` and is left on the CPU.
+    """
     xp = None if X_pseudo is None else as_tensor(X_pseudo)
     yp = None if y_pseudo is None else _standardise_labels(net, y_pseudo)
+    y_std = _standardise_labels(net, y)
+    net.to(resolve_device(settings.device))
 
     def predict_std(batch):
         return net.head(net.trunk(batch))
 
-    history = fit(predict_std, net.parameters(), as_tensor(X), _standardise_labels(net, y),
+    history = fit(predict_std, net.parameters(), as_tensor(X), y_std,
                   settings, seed, X_pseudo=xp, y_pseudo_std=yp, modules=[net])
+    net.cpu()
     net.loss_history = history
     return history
+
+
+@torch.no_grad()
+def _positions(net: nn.Module, X) -> np.ndarray:
+    """``net.predict(X)`` (positions [n, 2], float64, cm) wherever ``net`` lives."""
+    first = next(net.parameters(), None)
+    if first is None or first.device.type == "cpu":
+        return net.predict(X)
+    was_training = net.training
+    net.eval()
+    xt = as_tensor(X)
+    out = [net(xt[i:i + 512].to(first.device)).cpu() for i in range(0, len(xt), 512)]
+    net.train(was_training)
+    return torch.cat(out).double().numpy() if out else np.zeros((0, 2))
 
 
 def _check_xy(X, y, name="X"):
@@ -312,8 +345,8 @@ def _check_xy(X, y, name="X"):
 
 
 def _new_cnn(config, seed) -> CtfCnn:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    """A CtfCnn whose initial weights are drawn from torch's generator seeded with ``seed``."""
+    with isolated_torch_rng(seed, None):
         return CtfCnn(config)
 
 
@@ -432,7 +465,7 @@ def train_conventional_selected(X, y, X_val, y_val, settings: TrainSettings, see
     def check(step):
         if step % int(eval_every) and step != n_steps:
             return
-        val = metrics.rmse(net.predict(X_val), y_val)   # predict restores training mode
+        val = metrics.rmse(_positions(net, X_val), y_val)   # restores training mode
         history.append({"step": step, "val_rmse": val})
         if val < best["val_rmse"]:
             best.update(val_rmse=val, step=step, state=copy.deepcopy(net.state_dict()))
@@ -440,10 +473,12 @@ def train_conventional_selected(X, y, X_val, y_val, settings: TrainSettings, see
     def predict_std(batch):
         return net.head(net.trunk(batch))
 
-    net.loss_history = fit(predict_std, net.parameters(), as_tensor(X), _standardise_labels(net, y),
+    y_std = _standardise_labels(net, y)
+    net.to(resolve_device(settings.device))
+    net.loss_history = fit(predict_std, net.parameters(), as_tensor(X), y_std,
                            settings, seed, steps=n_steps, callback=check, modules=[net])
     net.load_state_dict(best["state"])
-    net.eval()
+    net.cpu().eval()
     net.val_history, net.best_step = history, best["step"]
     return net
 
@@ -536,11 +571,14 @@ def stage3_refine_g4(g1: CtfCnn, g2: CtfCnn, X_l, y_l, settings: TrainSettings,
     X, y = _check_xy(X_l, y_l, "X_l")
     g4 = RefinedModel(g2, g1)
     mu = g4.features(as_tensor(X))
+    y_std = _standardise_labels(g2, y)
+    g4.to(resolve_device(settings.device))
     head_params = [p for m in (g4.fc, g4.out) for p in m.parameters()]
-    epochs = settings.head_epochs if settings.head_epochs is not None else settings.epochs
-    g4.loss_history = fit(g4.head, head_params, mu, _standardise_labels(g2, y), settings, seed,
+    head_epochs = getattr(settings, "head_epochs", None)  # the shared settings have none
+    epochs = head_epochs if head_epochs is not None else settings.epochs
+    g4.loss_history = fit(g4.head, head_params, mu, y_std, settings, seed,
                           epochs=epochs, modules=[g4.fc, g4.dropout, g4.out])
-    g4.eval()
+    g4.cpu().eval()
     return g4
 
 
@@ -657,7 +695,7 @@ def run_proposed(g1: CtfCnn, data: CtfData, split: CtfSplit, fraction: float,
     g1 : CtfCnn
         Stage-1 model of the source environment.
     data : CtfData
-        Target environment.
+        Target environment (only its ``X`` and ``y`` are read).
     split : CtfSplit
         Target split: labelled = ``split.labelled(fraction)``, unlabelled pool =
         ``split.unlabelled(fraction)``; ``split.val`` chooses k; ``split.test`` is
@@ -700,28 +738,33 @@ def run_proposed(g1: CtfCnn, data: CtfData, split: CtfSplit, fraction: float,
 
 # ------------------------------------------------------------------ experiment drivers
 class CtfExperiment:
-    """Shared splits and cached models for the chapter's tables and figures.
+    """Shared splits and trained networks for the chapter's tables and figures.
 
     The conventional CNN at 75 % of an environment is also that environment's g1
     when it serves as a source, and the conventional RMSE at 10 % appears in both
-    Table I and Table II; caching keeps them one model each.
+    Table I and Table II; each is one network, trained once.
 
     Seeds: the split of environment ``env`` under seed ``s`` is drawn with a seed
     derived from ``(s, "split", env)``; every network gets its own derived seed
     (stage name, environment, fraction, k), so results do not depend on the order in
-    which tables are computed.
+    which tables are computed, nor on the process that trains them.
 
-    Disk cache: with ``cache_dir`` every trained network is also written there (safe
-    checkpoints, atomic writes) under a digest of everything that determines it - the
-    data, split, settings, CNN sizes, seed and the source code of this module, the CNN
-    and the splitter. A run that is stopped half-way resumes where it stopped, and a
-    full-profile run can be spread over several sittings; any code change starts afresh.
+    Every network is one task of the experiment engine (:mod:`wiloc_core.experiment`):
+    :func:`task_conventional`, :func:`task_proposed` (stages 2-6, with its source's g1
+    as data) and :func:`task_control`. :meth:`precompute` runs them as sweeps, serially,
+    on local worker processes (joblib) or on a Dask cluster; the tables then read the
+    results. With a ``cache`` every result is kept there (safe files, atomic writes),
+    keyed by the task's parameters, a digest of its data (the environment's arrays, and
+    g1's weights for a proposed pipeline), :data:`VERSION` and the torch / NumPy
+    versions: a stopped run resumes where it stopped, and a full-profile run can be
+    spread over several sittings or machines.
 
     Parameters
     ----------
     datasets : dict
         Environment name -> :class:`CtfData`.
     settings : TrainSettings
+        Its ``progress`` is ignored by the tasks (the sweeps draw a bar per task).
     split_kind : {"sample", "position"}
     test_fraction, val_fraction : float
         See :func:`wiloc_core.data.ctf.make_split`.
@@ -732,16 +775,18 @@ class CtfExperiment:
         Take every g1 from this experiment (e.g. reuse the sample-split sources in a
         position-split experiment: how the *source* was split does not touch the
         target's test set).
-    cache_dir : path-like, optional
-        Folder of the disk cache (None: memory only).
+    cache : Cache or path-like, optional
+        Result store of the tasks (None: memory only).
     """
 
     def __init__(self, datasets: dict[str, CtfData], settings: TrainSettings, *,
                  split_kind: str = "sample", test_fraction: float = 0.25,
                  val_fraction: float = 0.2, source_fraction: float = 0.75, config=None,
-                 source_experiment: CtfExperiment | None = None, cache_dir=None):
+                 source_experiment: CtfExperiment | None = None, cache=None):
+        if not isinstance(settings, TrainSettings):
+            raise ParameterError("settings", "a ctf_transfer.TrainSettings", type(settings).__name__)
         self.source_experiment = source_experiment
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.cache = cache if cache is None or isinstance(cache, Cache) else Cache(cache)
         self.datasets = dict(datasets)
         self.settings = settings
         self.split_kind = split_kind
@@ -750,9 +795,15 @@ class CtfExperiment:
         self.source_fraction = source_fraction
         self.config = config
         self._splits: dict = {}
+        self._arrays: dict = {}
+        self._digests: dict = {}
         self._conventional: dict = {}
         self._proposed: dict = {}
         self._control: dict = {}
+        self._devices: set[str] = set()
+        #: How the sweeps of this experiment went: one dict per sweep (backend, hits,
+        #: computed, seconds).
+        self.sweeps: list[dict] = []
 
     def _data(self, env: str) -> CtfData:
         if env not in self.datasets:
@@ -762,28 +813,87 @@ class CtfExperiment:
     def split(self, env: str, seed: int) -> CtfSplit:
         key = (env, seed)
         if key not in self._splits:
-            self._splits[key] = make_split(
-                self._data(env).position_id, kind=self.split_kind,
-                test_fraction=self.test_fraction, val_fraction=self.val_fraction,
-                seed=_seed_for(seed, "split", env))
+            self._splits[key] = _env_split(self._data(env).position_id, env, seed,
+                                           self._split_params())
         return self._splits[key]
 
+    # -- tasks ------------------------------------------------------------------------
+    def _split_params(self) -> dict:
+        return {"kind": self.split_kind, "test_fraction": self.test_fraction,
+                "val_fraction": self.val_fraction}
+
+    def _common(self) -> dict:
+        return {"split": self._split_params(),
+                "settings": dataclasses.replace(self.settings, progress=False),
+                "config": _config_dict(self.config)}
+
+    def _env_arrays(self, env: str) -> tuple[dict, str]:
+        """The arrays a task needs of ``env`` (one object per environment) and their digest."""
+        if env not in self._arrays:
+            d = self._data(env)
+            self._arrays[env] = {"X": d.X, "y": d.y, "position_id": d.position_id}
+            self._digests[env] = digest_data(self._arrays[env])
+        return self._arrays[env], self._digests[env]
+
+    def _conventional_task(self, env, fraction, seed) -> Task:
+        arrays, digest = self._env_arrays(env)
+        params = {"env": env, "fraction": fraction, "seed": seed, **self._common()}
+        return Task.create(task_conventional, params, data=arrays, data_digest=digest,
+                           name=f"conventional {env} {size_label(fraction)} seed {seed}")
+
+    def _control_task(self, env, fraction, seed, k_multiples) -> Task:
+        arrays, digest = self._env_arrays(env)
+        params = {"env": env, "fraction": fraction, "seed": seed,
+                  "k_multiples": list(k_multiples), **self._common()}
+        return Task.create(task_control, params, data=arrays, data_digest=digest,
+                           name=f"control {env} {size_label(fraction)} seed {seed}")
+
+    def _proposed_task(self, target, source, fraction, seed, k_multiples) -> Task:
+        arrays, digest = self._env_arrays(target)
+        g1 = self.g1(source, seed)
+        data = {"target": arrays, "g1": g1.state_dict()}
+        data_digest = digest_data({"target": digest, "g1": _state_digest(g1)})
+        params = {"target": target, "source": source, "fraction": fraction, "seed": seed,
+                  "k_multiples": list(k_multiples), **self._common()}
+        return Task.create(task_proposed, params, data=data, data_digest=data_digest,
+                           name=f"proposed {target} <- {source} {size_label(fraction)} seed {seed}")
+
+    def _run(self, jobs, *, backend=None, n_jobs: int = 1, scheduler=None,
+             progress=True) -> None:
+        """Run ``jobs`` (``(store, key, args, task)``) as one sweep; file the results."""
+        if not jobs:
+            return
+        results = run_sweep([task for *_, task in jobs], backend=backend, n_jobs=n_jobs,
+                            scheduler=scheduler, cache=self.cache, progress=progress)
+        self.sweeps.append({"backend": results.backend, "hits": results.hits,
+                            "computed": results.computed, "seconds": results.seconds})
+        for (store, key, args, _), value in zip(jobs, results, strict=True):
+            self._devices.add(value["device"])
+            store[key] = self._unpack(store, args, value)
+
+    def _unpack(self, store, args, value):
+        if store is self._proposed:
+            return _transfer_result(value, self.config), float(value["rmse"])
+        net = _cnn_from_state(value["net"], self.config)
+        if store is self._control:
+            net.val_history, net.best_step = value["val_history"], value["best_step"]
+        return net, float(value["rmse"])
+
+    def devices(self) -> list[str]:
+        """The devices this experiment's networks were trained on (as their tasks recorded)."""
+        devices = set(self._devices)
+        if self.source_experiment is not None:
+            devices |= set(self.source_experiment.devices())
+        return sorted(devices)
+
+    # -- the networks -----------------------------------------------------------------
     def conventional(self, env: str, fraction: float, seed: int) -> tuple[CtfCnn, float]:
         """The conventional CNN on ``fraction`` of ``env`` and its test RMSE (cm)."""
         key = _conventional_key(env, fraction, seed)
         if key not in self._conventional:
-            path = self._cache_path("conventional", key)
-            cached = _read_conventional(path, self.config)
-            if cached is None:
-                data, split = self._data(env), self.split(env, seed)
-                lab = split.labelled(fraction)
-                net = train_conventional(data.X[lab], data.y[lab], self.settings,
-                                         _seed_for(seed, "conventional", env, fraction),
-                                         self.config)
-                rmse = metrics.rmse(net.predict(data.X[split.test]), data.y[split.test])
-                cached = (net, rmse)
-                _write_conventional(path, net, rmse)
-            self._conventional[key] = cached
+            self._run([(self._conventional, key, (env, fraction, seed),
+                        self._conventional_task(env, fraction, seed))],
+                      backend="serial", progress=False)
         return self._conventional[key]
 
     def g1(self, source: str, seed: int) -> CtfCnn:
@@ -800,21 +910,9 @@ class CtfExperiment:
                                  source)
         key = _proposed_key(target, source, fraction, seed, k_multiples)
         if key not in self._proposed:
-            source_exp = self.source_experiment or self
-            g1_key = source_exp._cache_parts("conventional", (source, source_exp.source_fraction,
-                                                              seed))
-            path = self._cache_path("proposed", key, g1=g1_key)
-            cached = _read_proposed(path, self.config)
-            if cached is None:
-                data, split = self._data(target), self.split(target, seed)
-                result = run_proposed(self.g1(source, seed), data, split, fraction,
-                                      self.settings, k_multiples,
-                                      _seed_for(seed, "proposed", target, source))
-                rmse = metrics.rmse(result.g_final.predict(data.X[split.test]),
-                                    data.y[split.test])
-                cached = (result, rmse)
-                _write_proposed(path, result, rmse, self.config)
-            self._proposed[key] = cached
+            self._run([(self._proposed, key, (target, source, fraction, seed),
+                        self._proposed_task(target, source, fraction, seed, k_multiples))],
+                      backend="serial", progress=False)
         return self._proposed[key]
 
     def controlled(self, env: str, fraction: float, seed: int,
@@ -828,136 +926,239 @@ class CtfExperiment:
         """
         key = _control_key(env, fraction, seed, k_multiples)
         if key not in self._control:
-            path = self._cache_path("control", key)
-            cached = _read_conventional(path, self.config)
-            if cached is None:
-                data, split = self._data(env), self.split(env, seed)
-                lab = split.labelled(fraction)
-                budget = step_budget(lab.size, split.unlabelled(fraction).size, self.settings,
-                                     k_multiples)
-                net = train_conventional_selected(
-                    data.X[lab], data.y[lab], data.X[split.val], data.y[split.val],
-                    self.settings, _seed_for(seed, "control", env, fraction),
-                    n_steps=max(budget["stage6_total"], budget["conventional"]),
-                    eval_every=budget["conventional"], config=self.config)
-                rmse = metrics.rmse(net.predict(data.X[split.test]), data.y[split.test])
-                cached = (net, rmse)
-                _write_conventional(path, net, rmse)
-            self._control[key] = cached
+            self._run([(self._control, key, (env, fraction, seed),
+                        self._control_task(env, fraction, seed, k_multiples))],
+                      backend="serial", progress=False)
         return self._control[key]
 
-    def _cache_parts(self, kind: str, key) -> dict:
-        """Everything that determines the network behind ``key`` (JSON-able)."""
-        return {"kind": kind, "key": list(key), "data": _data_digest(self._data(key[0])),
-                **self.describe(), "config": _config_dict(self.config), "code": _code_digest()}
-
-    def _cache_path(self, kind: str, key, **more) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        parts = {**self._cache_parts(kind, key), **more}
-        text = json.dumps(parts, sort_keys=True)
-        return self.cache_dir / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pt"
-
     def precompute(self, conventional=(), proposed=(), k_multiples=(1, 2, 4),
-                   n_jobs: int = 1, control=()) -> None:
-        """Train the listed networks ahead of the tables, in ``n_jobs`` worker processes.
+                   n_jobs: int = 1, control=(), *, backend: str | None = None,
+                   scheduler: str | None = None, progress: bool | None = True) -> None:
+        """Train the listed networks ahead of the tables, as sweeps of the engine.
 
-        Every network draws its initialisation, batch order and dropout from its own
-        derived seed (see the class notes), so the cache ends up holding the same models
-        and RMSEs whatever ``n_jobs`` is; only the wall time changes. Workers are forked
-        (POSIX only) and each uses one torch thread; with ``n_jobs=1`` the networks are
-        trained here, in order.
+        Two sweeps: first every network that needs no other (conventional CNNs, each
+        source's g1 among them, and the fair controls), then the proposed pipelines,
+        each with its source's g1. Every network draws its initialisation, batch order
+        and dropout from its own derived seed (see the class notes) and its task runs
+        with one torch thread, so the results are the same whatever the backend and
+        the number of workers; only the wall time changes.
 
         Parameters
         ----------
         conventional : iterable of (env, fraction, seed)
         proposed : iterable of (target, source, fraction, seed)
-            The g1 of every source is trained first (in the same pool), then the
-            proposed pipelines.
         k_multiples : sequence of float
         n_jobs : int >= 1
+            Local worker processes (joblib, or a local Dask cluster); 1: in this process.
         control : iterable of (env, fraction, seed)
             Fair controls (:meth:`controlled`) with the step budget of ``k_multiples``.
+        backend : {"serial", "joblib", "dask"}, optional
+            Default: ``"dask"`` when a scheduler is known, else ``"joblib"`` when
+            ``n_jobs > 1``, else ``"serial"`` (:func:`wiloc_core.experiment.run_sweep`).
+        scheduler : str, optional
+            Dask scheduler address (``"tcp://host:8786"``); default ``$WILOC_SCHEDULER``.
+        progress : bool or None
+            A task progress bar per sweep (terminals and Jupyter only).
         """
         n_jobs = int(n_jobs)
         if n_jobs < 1:
             raise ParameterError("n_jobs", "an integer >= 1", n_jobs)
+        run = {"backend": backend, "n_jobs": n_jobs, "scheduler": scheduler,
+               "progress": progress}
         proposed = list(proposed)
-        g1_keys = [] if self.source_experiment is not None else [
-            (s, self.source_fraction, sd) for _, s, _, sd in proposed]
-        conv = {_conventional_key(*args): args for args in [*conventional, *g1_keys]}
-        prop = {_proposed_key(*args, k_multiples): (*args, tuple(k_multiples))
-                for args in proposed}
-        ctrl = {_control_key(*args, k_multiples): (*args, tuple(k_multiples))
-                for args in control}
-        # (train here, train in a worker, cache, tasks, position of the fraction in a key)
-        stages = [(self.conventional, _pool_conventional, self._conventional, conv, 1),
-                  (self.proposed, _pool_proposed, self._proposed, prop, 2),
-                  (self.controlled, _pool_control, self._control, ctrl, 1)]
-        for train, pool_task, cache, tasks, at in stages:
-            # large training sets first, so that no worker is left with a long job at the end
-            missing = sorted((key for key in tasks if key not in cache), key=lambda k: -k[at])
-            if n_jobs == 1:
-                for key in missing:
-                    train(*tasks[key])
-            else:
-                self._run_pool(pool_task, [tasks[key] for key in missing], n_jobs, cache)
-
-    def _run_pool(self, task, arguments, n_jobs, cache) -> None:
-        """Run ``task`` on every argument tuple in forked workers; file results in ``cache``."""
-        import multiprocessing
-
-        global _POOL_EXPERIMENT
-        if not arguments:
-            return
-        _POOL_EXPERIMENT = self
-        try:
-            with multiprocessing.get_context("fork").Pool(
-                    min(n_jobs, len(arguments)), initializer=torch.set_num_threads,
-                    initargs=(1,)) as pool:
-                for key, value in pool.imap_unordered(task, arguments, chunksize=1):
-                    cache[key] = value
-        finally:
-            _POOL_EXPERIMENT = None
-
-    def describe(self) -> dict:
-        return {"settings": asdict(self.settings), "split_kind": self.split_kind,
-                "test_fraction": self.test_fraction, "val_fraction": self.val_fraction,
-                "source_fraction": self.source_fraction}
+        sources = {(s, sd) for _, s, _, sd in proposed}
+        if self.source_experiment is not None:
+            self.source_experiment.precompute(
+                [(s, self.source_experiment.source_fraction, sd) for s, sd in sorted(sources)],
+                **run)
+            g1_args = []
+        else:
+            g1_args = [(s, self.source_fraction, sd) for s, sd in sorted(sources)]
+        first, seen = [], set()
+        for args in [*conventional, *g1_args]:
+            key = _conventional_key(*args)
+            if key not in self._conventional and key not in seen:
+                seen.add(key)
+                first.append((self._conventional, key, args, self._conventional_task(*args)))
+        for args in control:
+            key = _control_key(*args, k_multiples)
+            if key not in self._control and key not in seen:
+                seen.add(key)
+                first.append((self._control, key, args, self._control_task(*args, k_multiples)))
+        # large training sets first, so that no worker is left with a long job at the end
+        self._run(sorted(first, key=lambda job: -float(job[2][1])), **run)
+        second = []
+        for args in proposed:
+            key = _proposed_key(*args, k_multiples)
+            if key not in self._proposed and key not in seen:
+                seen.add(key)
+                second.append((self._proposed, key, args, self._proposed_task(*args, k_multiples)))
+        self._run(sorted(second, key=lambda job: -float(job[2][2])), **run)
 
 
 def _conventional_key(env, fraction, seed) -> tuple:
-    """Cache key of a conventional CNN (fractions compared to 6 decimals)."""
+    """Memory key of a conventional CNN (fractions compared to 6 decimals)."""
     return (env, round(float(fraction), 6), seed)
 
 
 def _proposed_key(target, source, fraction, seed, k_multiples) -> tuple:
-    """Cache key of one proposed pipeline."""
+    """Memory key of one proposed pipeline."""
     return (target, source, round(float(fraction), 6), seed, tuple(k_multiples))
 
 
 def _control_key(env, fraction, seed, k_multiples) -> tuple:
-    """Cache key of one fair control (its budget follows the k schedule)."""
+    """Memory key of one fair control (its budget follows the k schedule)."""
     return (env, round(float(fraction), 6), seed, tuple(k_multiples))
 
 
-# ------------------------------------------------------------------ disk cache
-_CODE_DIGEST: str | None = None
+# ------------------------------------------------------------------ the engine's tasks
+# Module-level functions of (data, **params): any worker imports them by name. Each
+# returns plain values and state dicts (CPU tensors), never modules.
+
+def _env_split(position_id, env: str, seed: int, split: dict) -> CtfSplit:
+    """The split of environment ``env`` under seed ``seed`` (seed derived from both)."""
+    return make_split(position_id, kind=split["kind"], test_fraction=split["test_fraction"],
+                      val_fraction=split["val_fraction"], seed=_seed_for(seed, "split", env))
 
 
-def _code_digest() -> str:
-    """sha256 of the source files whose code shapes a trained network."""
-    global _CODE_DIGEST
-    if _CODE_DIGEST is None:
-        from wiloc_core.data import ctf as ctf_data
-        from wiloc_core.models import ctf_cnn
+@contextmanager
+def _deterministic(settings: TrainSettings):
+    """Deterministic torch algorithms for one task, restoring the caller's choice.
 
-        h = hashlib.sha256()
-        for module in (ctf_data, ctf_cnn):
-            h.update(Path(module.__file__).read_bytes())
-        h.update(Path(__file__).read_bytes())
-        _CODE_DIGEST = h.hexdigest()
-    return _CODE_DIGEST
+    On CUDA only warn (some kernels have no deterministic version); on the CPU the
+    chapter's numbers are bit-for-bit repeatable.
+    """
+    before = (torch.are_deterministic_algorithms_enabled(),
+              torch.is_deterministic_algorithms_warn_only_enabled())
+    cuda = resolve_device(settings.device).type == "cuda"
+    torch.use_deterministic_algorithms(True, warn_only=cuda)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+
+
+def _config_dict(config) -> dict:
+    if isinstance(config, CtfCnnConfig):
+        return config.to_dict()
+    return CtfCnnConfig(**(config or {})).to_dict()
+
+
+def _state(net: nn.Module) -> dict:
+    return {k: v.detach().cpu() for k, v in net.state_dict().items()}
+
+
+def _state_digest(net: nn.Module) -> str:
+    return digest_data(_state(net))
+
+
+def _cnn_from_state(state: dict, config) -> CtfCnn:
+    net = CtfCnn(_config_dict(config))
+    net.load_state_dict(state)
+    return net.eval()
+
+
+def _transfer_result(value: dict, config) -> TransferResult:
+    """A :class:`TransferResult` from :func:`task_proposed`'s value."""
+    g_final = _cnn_from_state(value["g_final"], config)
+    g2 = _cnn_from_state(value["g2"], config)
+    g4 = RefinedModel(g2, g2)
+    g4.fc.load_state_dict(value["g4_fc"])
+    g4.out.load_state_dict(value["g4_out"])
+    return TransferResult(g_final, g2, g4.eval(), int(value["chosen_k"]), list(value["history"]),
+                          np.asarray(value["pseudo_index"], dtype=np.int64))
+
+
+def task_conventional(data: dict, *, env: str, fraction: float, seed: int, split: dict,
+                      settings: TrainSettings, config: dict) -> dict:
+    """Task: the conventional CNN (eq. 5) on ``fraction`` of one environment.
+
+    Parameters
+    ----------
+    data : dict
+        ``"X"`` [n, 601, 2] float32 CTFs, ``"y"`` [n, 2] positions (cm),
+        ``"position_id"`` [n] of the environment.
+    env : str
+        Its name (enters the split's and the network's seeds).
+    fraction, seed : labelled fraction and run seed.
+    split : dict
+        ``kind``, ``test_fraction``, ``val_fraction`` of :func:`make_split`.
+    settings : TrainSettings
+    config : dict
+        CNN sizes.
+
+    Returns
+    -------
+    dict
+        ``"net"`` (state dict), ``"rmse"`` (test RMSE, cm) and ``"device"``.
+    """
+    s = _env_split(data["position_id"], env, seed, split)
+    lab = s.labelled(fraction)
+    with _deterministic(settings):
+        net = train_conventional(data["X"][lab], data["y"][lab], settings,
+                                 _seed_for(seed, "conventional", env, fraction), config)
+        rmse = metrics.rmse(net.predict(data["X"][s.test]), data["y"][s.test])
+    return {"net": _state(net), "rmse": rmse, "device": describe_device(settings.device)}
+
+
+def task_control(data: dict, *, env: str, fraction: float, seed: int, k_multiples, split: dict,
+                 settings: TrainSettings, config: dict) -> dict:
+    """Task: the fair control (:func:`train_conventional_selected`) on one environment.
+
+    Parameters as :func:`task_conventional`, plus ``k_multiples``, which set the step
+    budget (:func:`step_budget`).
+
+    Returns
+    -------
+    dict
+        ``"net"``, ``"rmse"`` (test, cm), ``"device"``, ``"best_step"`` and
+        ``"val_history"``.
+    """
+    s = _env_split(data["position_id"], env, seed, split)
+    lab = s.labelled(fraction)
+    budget = step_budget(lab.size, s.unlabelled(fraction).size, settings, k_multiples)
+    with _deterministic(settings):
+        net = train_conventional_selected(
+            data["X"][lab], data["y"][lab], data["X"][s.val], data["y"][s.val], settings,
+            _seed_for(seed, "control", env, fraction),
+            n_steps=max(budget["stage6_total"], budget["conventional"]),
+            eval_every=budget["conventional"], config=config)
+        rmse = metrics.rmse(net.predict(data["X"][s.test]), data["y"][s.test])
+    return {"net": _state(net), "rmse": rmse, "device": describe_device(settings.device),
+            "best_step": int(net.best_step), "val_history": net.val_history}
+
+
+def task_proposed(data: dict, *, target: str, source: str, fraction: float, seed: int,
+                  k_multiples, split: dict, settings: TrainSettings, config: dict) -> dict:
+    """Task: stages 2-6 (:func:`run_proposed`) for one target, source and fraction.
+
+    Parameters
+    ----------
+    data : dict
+        ``"target"``: the target's arrays (as :func:`task_conventional`); ``"g1"``: the
+        state dict of the source's stage-1 network.
+    target, source : str
+    fraction, seed, k_multiples, split, settings, config : as :func:`task_conventional`.
+
+    Returns
+    -------
+    dict
+        ``"g_final"``, ``"g2"``, ``"g4_fc"``, ``"g4_out"`` (state dicts), ``"chosen_k"``,
+        ``"history"``, ``"pseudo_index"``, ``"rmse"`` (test RMSE of g_final, cm) and
+        ``"device"``.
+    """
+    arrays = data["target"]
+    s = _env_split(arrays["position_id"], target, seed, split)
+    g1 = _cnn_from_state(data["g1"], config)
+    with _deterministic(settings):
+        result = run_proposed(g1, SimpleNamespace(X=arrays["X"], y=arrays["y"]), s, fraction,
+                              settings, k_multiples, _seed_for(seed, "proposed", target, source))
+        rmse = metrics.rmse(result.g_final.predict(arrays["X"][s.test]), arrays["y"][s.test])
+    return {"g_final": _state(result.g_final), "g2": _state(result.g2),
+            "g4_fc": _state(result.g4.fc), "g4_out": _state(result.g4.out),
+            "chosen_k": int(result.chosen_k), "history": result.history,
+            "pseudo_index": np.asarray(result.pseudo_index, dtype=np.int64), "rmse": rmse,
+            "device": describe_device(settings.device)}
 
 
 def _data_digest(data: CtfData) -> str:
@@ -967,83 +1168,6 @@ def _data_digest(data: CtfData) -> str:
         h.update(str((a.dtype.str, a.shape)).encode())
         h.update(a.tobytes())
     return h.hexdigest()
-
-
-class _Bundle(nn.Module):
-    """The networks of one proposed run, saved as one checkpoint (g4 = its head on g2)."""
-
-    def __init__(self, g_final: CtfCnn, g2: CtfCnn, g4: RefinedModel):
-        super().__init__()
-        self.g_final, self.g2 = g_final, g2
-        self.g4_fc, self.g4_out = g4.fc, g4.out
-
-
-def _config_dict(config) -> dict:
-    if isinstance(config, CtfCnnConfig):
-        return config.to_dict()
-    return CtfCnnConfig(**(config or {})).to_dict()
-
-
-def _write_conventional(path: Path | None, net: CtfCnn, rmse: float) -> None:
-    if path is not None:
-        checkpoint.save_checkpoint(path, net, architecture="ctf-cnn-cached",
-                                   config=net.config, extra={"rmse": rmse})
-
-
-def _read_conventional(path: Path | None, config):
-    if path is None or not path.is_file():
-        return None
-    net = CtfCnn(_config_dict(config))
-    ckpt = checkpoint.load_checkpoint(path, net, architecture="ctf-cnn-cached",
-                                      config=net.config)
-    return net.eval(), float(ckpt.extra["rmse"])
-
-
-def _empty_bundle(config) -> _Bundle:
-    cfg = _config_dict(config)
-    return _Bundle(CtfCnn(cfg), CtfCnn(cfg), RefinedModel(CtfCnn(cfg), CtfCnn(cfg)))
-
-
-def _write_proposed(path: Path | None, result: TransferResult, rmse: float, config) -> None:
-    if path is None:
-        return
-    bundle = _Bundle(result.g_final, result.g2, result.g4)
-    extra = {"rmse": rmse, "chosen_k": int(result.chosen_k), "history": result.history,
-             "pseudo_index": [int(i) for i in result.pseudo_index]}
-    checkpoint.save_checkpoint(path, bundle, architecture="ctf-transfer-result",
-                               config=_config_dict(config), extra=extra)
-
-
-def _read_proposed(path: Path | None, config):
-    if path is None or not path.is_file():
-        return None
-    bundle = _empty_bundle(config)
-    ckpt = checkpoint.load_checkpoint(path, bundle, architecture="ctf-transfer-result",
-                                      config=_config_dict(config))
-    bundle.eval()
-    g4 = RefinedModel(bundle.g2, bundle.g2)
-    g4.fc, g4.out = bundle.g4_fc, bundle.g4_out
-    extra = ckpt.extra
-    result = TransferResult(bundle.g_final, bundle.g2, g4.eval(), int(extra["chosen_k"]),
-                            list(extra["history"]),
-                            np.asarray(extra["pseudo_index"], dtype=np.int64))
-    return result, float(extra["rmse"])
-
-
-#: The experiment a forked worker of :meth:`CtfExperiment.precompute` trains for.
-_POOL_EXPERIMENT: CtfExperiment | None = None
-
-
-def _pool_conventional(args):
-    return _conventional_key(*args), _POOL_EXPERIMENT.conventional(*args)
-
-
-def _pool_proposed(args):
-    return _proposed_key(*args), _POOL_EXPERIMENT.proposed(*args)
-
-
-def _pool_control(args):
-    return _control_key(*args), _POOL_EXPERIMENT.controlled(*args)
 
 
 def chapter_tasks(environments, sources, table1_fractions, table2_fractions, fig4_fractions,

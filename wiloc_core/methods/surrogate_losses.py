@@ -152,7 +152,7 @@ def jsd_mutual_information(critic, z_g: torch.Tensor, z_s: torch.Tensor,
     if a.shape[0] != b.shape[0]:
         raise ParameterError("z_s", f"{a.shape[0]} rows like z_g", b.shape[0])
     if perm is None:
-        perm = torch.randperm(a.shape[0], generator=generator)
+        perm = torch.randperm(a.shape[0], generator=generator).to(b.device)
     positive = critic(a, b).reshape(-1)
     negative = critic(a, b[perm]).reshape(-1)
     return (-F.softplus(-positive)).mean() - F.softplus(negative).mean()
@@ -246,7 +246,7 @@ def power_iteration(matrix: torch.Tensor, n_iter: int = 30, v0: torch.Tensor | N
     if n_iter < 1:
         raise ParameterError("n_iter", "an integer >= 1", n_iter)
     with torch.no_grad():
-        v = (torch.randn(matrix.shape[0], generator=generator, dtype=matrix.dtype)
+        v = (torch.randn(matrix.shape[0], generator=generator, dtype=matrix.dtype).to(matrix.device)
              if v0 is None else v0.detach().to(matrix.dtype).clone())
         v = v / v.norm().clamp_min(1e-12)
         for _ in range(n_iter):
@@ -340,7 +340,7 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor,
     if real.shape != fake.shape:
         raise ParameterError("fake", f"shape {tuple(real.shape)} like real", tuple(fake.shape))
     eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), generator=generator,
-                     dtype=real.dtype)
+                     dtype=real.dtype).to(real.device)
     mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     score = critic(mixed).sum()
     (grad,) = torch.autograd.grad(score, mixed, create_graph=True)

@@ -9,9 +9,9 @@ The chapter notebooks only call this module. The pieces, in the paper's order:
 2. **Expert training** (Alg. 2, :func:`train_expert`): on each source dataset a
    specialized network S_i (updated with J_MAE only) and a surrogate teacher G_i trained
    as a WGAN-GP generator against a critic C_i on Z^E_{S_i}, with J_MAE through S_i's
-   regressor (eq. 2) and J_Sim (eq. 1). Without the teacher this *is* stand-alone
-   training (:func:`train_standalone`): the specialized network follows the very same
-   trajectory, because the teacher, critic and their noise use separate random streams.
+   regressor (eq. 2) and J_Sim (eq. 1). Stand-alone training (:func:`train_standalone`)
+   is :func:`wiloc_core.training.fit`, and S_i follows exactly its trajectory, because
+   the teacher, critic and their noise draw from separate random streams.
 3. **Expert distilling** (§3.2, :func:`distill`): a fresh target network trained with
    eq. 12, λ̄1 J_MAE + λ̄2 J_Sim + λ̄3 J_MI + λ̄4 J_FI, against the frozen teachers.
    bAaT never receives J_FI.
@@ -20,9 +20,18 @@ The chapter notebooks only call this module. The pieces, in the paper's order:
    encoders map each dataset's anchors to a common width, a shared network is
    pre-trained on the sources (one after the other, or all together), then fine-tuned
    on the target with a new target encoder.
-5. **Drivers** for the notebooks (:func:`run_table1`, :func:`run_ablation`,
-   :func:`run_source_relevance`, :func:`run_target_fraction`), which return test-set
-   errors in metres per (target, model, variant).
+5. **Tasks and drivers** for the notebooks: each network is one task
+   (:func:`expert_task`, :func:`standalone_task`, :func:`distill_task`,
+   :func:`transfer_task`), and the drivers (:func:`run_table1`, :func:`run_ablation`,
+   :func:`run_source_relevance`, :func:`run_target_fraction`) run them as sweeps of
+   :func:`wiloc_core.experiment.run_sweep` (serially, on local cores or on a Dask
+   cluster, cached by content) and return test-set errors in metres per (target,
+   model, variant).
+
+Every network trains with the shared layer :mod:`wiloc_core.training`: one
+:class:`~wiloc_core.training.TrainSettings` per dataset (the paper's epochs as the cap,
+early stopping on held-out training rows, ``device="auto"``), and every random draw
+comes from a named stream of the task seed, never from torch's global state.
 
 Choices the paper leaves open are marked [I] in the docstrings and collected in
 :data:`RECONSTRUCTION_NOTES`.
@@ -30,6 +39,9 @@ Choices the paper leaves open are marked [I] in the docstrings and collected in
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,19 +51,35 @@ import torch
 from torch import nn
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.experiment import Task, run_sweep
 from wiloc_core.methods import surrogate_losses as L
 from wiloc_core.metrics import positioning_errors
 from wiloc_core.models.fingerprint_nets import ARCHITECTURES, RssNormalizer, build_net
 from wiloc_core.models.surrogate import Critic, MICritic, SurrogateTeacher
 from wiloc_core.seeding import rng
+from wiloc_core.training import (
+    FitResult,
+    TrainSettings,
+    batch_indices,
+    describe_device,
+    fit,
+    isolated_torch_rng,
+    predict,
+    progress_bar,
+    resolve_device,
+    seeded_init,
+    torch_generator,
+)
 
 __all__ = [
+    "VERSION",
     "RECONSTRUCTION_NOTES",
     "CONSTRAINT_SETS",
     "Domain",
-    "TrainSettings",
+    "FrameworkSettings",
     "coordinate_frame",
     "make_domain",
+    "holdout",
     "train_expert",
     "train_standalone",
     "distill",
@@ -59,12 +87,22 @@ __all__ = [
     "sequential_transfer",
     "collective_transfer",
     "evaluate",
+    "expert_task",
+    "standalone_task",
+    "distill_task",
+    "transfer_task",
+    "settings_from",
+    "framework_from",
     "FrameworkRun",
     "run_table1",
     "run_ablation",
     "run_source_relevance",
     "run_target_fraction",
 ]
+
+#: Version of what this module's tasks compute (:mod:`wiloc_core.experiment` cache keys):
+#: bump it whenever a change alters a trained network or its errors.
+VERSION = 1
 
 #: Where this implementation had to choose because the paper does not say.
 RECONSTRUCTION_NOTES = {
@@ -83,6 +121,10 @@ RECONSTRUCTION_NOTES = {
     "transfer baselines": "encoders = RSS normaliser + Dense(n_aps→256) + sigmoid, trained "
                           "end to end (Klus et al. pre-train autoencoders); the regressor "
                           "is shared, each dataset keeping its own normalised frame",
+    "early stopping": "every network (stand-alone, expert, distilled, transfer stages) "
+                      "holds out a share of its training rows and keeps the epoch with "
+                      "the lowest J_MAE on them (the expert: S_i's, with G_i and C_i of "
+                      "that epoch); the paper's epoch count is the cap",
 }
 
 #: Constraint sets of Table 2 (ablation) by row suffix.
@@ -189,60 +231,124 @@ def make_domain(dataset, *, max_train: int | None = None, fraction: float | None
     )
 
 
-@dataclass
-class TrainSettings:
-    """Optimisation settings shared by every phase (paper §4.1: Adam, B = 128).
+@dataclass(frozen=True)
+class FrameworkSettings:
+    """What the framework adds to the shared :class:`~wiloc_core.training.TrainSettings`.
 
     Attributes
     ----------
-    epochs : int
-    lr : float
-    batch_size : int
-    critic_steps : int
+    critic_steps : int >= 1
         Critic updates per generator update in expert training (WGAN-GP: 5).
     gp_weight : float
         Gradient-penalty weight (WGAN-GP: 10).
     lambdas : tuple of 4 floats
         λ1..λ4 of eq. 12 before normalisation.
-    power_iters : int
+    power_iters : int >= 1
         Power-iteration steps for J_FI.
     """
 
-    epochs: int = 10
-    lr: float = 1e-3
-    batch_size: int = 128
     critic_steps: int = 5
     gp_weight: float = 10.0
     lambdas: tuple = L.PAPER_LAMBDAS
     power_iters: int = 10
 
     def __post_init__(self):
-        if int(self.epochs) < 1:
-            raise ParameterError("epochs", "an integer >= 1", self.epochs)
-        if int(self.batch_size) < 2:
-            raise ParameterError("batch_size", "an integer >= 2", self.batch_size)
+        if int(self.critic_steps) < 1:
+            raise ParameterError("critic_steps", "an integer >= 1", self.critic_steps)
+        if int(self.power_iters) < 1:
+            raise ParameterError("power_iters", "an integer >= 1", self.power_iters)
+        object.__setattr__(self, "lambdas", tuple(float(v) for v in self.lambdas))
 
 
-def _batches(n: int, batch_size: int, gen: np.random.Generator):
-    """Shuffled mini-batch indices for one epoch; a last batch of 1 is merged away."""
-    order = gen.permutation(n)
-    starts = list(range(0, n, batch_size))
-    if len(starts) > 1 and n - starts[-1] < 2:
-        starts.pop()
-    for i, start in enumerate(starts):
-        stop = starts[i + 1] if i + 1 < len(starts) else n
-        yield torch.from_numpy(order[start:stop])
+def holdout(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training and validation rows of one dataset: the validation share is drawn from
+    the ``"split"`` stream of ``seed`` (as :func:`wiloc_core.training.fit` draws it).
+
+    Returns
+    -------
+    (train, val) : int64 arrays, sorted; ``val`` is None when ``val_fraction`` is 0.
+    """
+    if val_fraction <= 0:
+        return np.arange(n), None
+    n_val = max(1, int(round(val_fraction * n)))
+    if n - n_val < 2:
+        raise ParameterError("val_fraction", f"a share leaving >= 2 of {n} rows to train",
+                             val_fraction)
+    order = torch.randperm(n, generator=torch_generator(seed, "split")).numpy()
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def _tensors(domain: Domain):
-    return torch.from_numpy(domain.x_train), torch.from_numpy(domain.y_train)
+def _split_tensors(domain: Domain, settings: TrainSettings, seed: int):
+    """``(x_train, y_train, x_val, y_val)`` tensors (the last two None without validation)."""
+    train, val = holdout(domain.n_train, settings.val_fraction, seed)
+    # copies: a worker may hold the arrays read-only (joblib memory-maps large ones)
+    x, y = torch.from_numpy(np.array(domain.x_train)), torch.from_numpy(np.array(domain.y_train))
+    if val is None:
+        return x, y, None, None
+    return x[train], y[train], x[val], y[val]
 
 
-def _new_net(arch: str, domain: Domain, seed: int, net_sizes: dict | None):
-    torch.manual_seed(int(seed))
+def _build(arch: str, domain: Domain, net_sizes: dict | None):
     net = build_net(arch, domain.n_aps, **(net_sizes or {}).get(arch, {}))
     net.set_coordinate_frame(domain.offset, domain.scale)
     return net
+
+
+def _new_net(arch: str, domain: Domain, seed: int, net_sizes: dict | None):
+    """The network's initial weights, from the ``"init"`` stream of ``seed``: the stand-alone,
+    expert and distilled networks of one seed start from the same weights."""
+    return seeded_init(_build, int(seed), arch, domain, net_sizes)
+
+
+def _position_loss(outputs, y):
+    """J_MAE on a specialized network's ``(z_f, z_e, y_hat)``."""
+    return L.j_mae(outputs[2], y)
+
+
+@torch.no_grad()
+def _val_mae(net, x, y, batch_size: int, device) -> float:
+    """Mean J_MAE over the validation rows, computed batch by batch as ``fit`` does."""
+    total, count = 0.0, 0
+    for start in range(0, x.shape[0], batch_size):
+        xb, yb = x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
+        total += float(_position_loss(net(xb), yb)) * xb.shape[0]
+        count += xb.shape[0]
+    return total / count
+
+
+class _EarlyStopping:
+    """The rule of :func:`wiloc_core.training.fit` for the framework's own loops: keep the
+    states of the epoch with the lowest validation J_MAE, stop after ``patience`` epochs
+    without improvement, never past the epoch cap."""
+
+    def __init__(self, settings: TrainSettings, modules: dict):
+        self.settings, self.modules = settings, modules
+        self.best, self.best_epoch, self.stale, self.state = math.inf, 0, 0, None
+
+    def update(self, epoch: int, val: float | None) -> bool:
+        """Record one epoch; True when training should stop."""
+        if val is None:
+            return False
+        if val < self.best - self.settings.min_delta:
+            self.best, self.best_epoch, self.stale = val, epoch, 0
+            self.state = {k: copy.deepcopy(m.state_dict()) for k, m in self.modules.items()}
+        else:
+            self.stale += 1
+        return self.settings.patience is not None and self.stale >= self.settings.patience
+
+    def restore(self, epochs_run: int) -> int:
+        """Load the best states; return the best epoch (the last one without validation)."""
+        if self.state is None:
+            return epochs_run
+        for k, m in self.modules.items():
+            m.load_state_dict(self.state[k])
+        return self.best_epoch
+
+
+def _noise(generator: torch.Generator | None, n: int, dim: int, device) -> torch.Tensor:
+    """Teacher noise drawn on the CPU from ``generator`` (the task's ``"noise"`` stream;
+    None: torch's default generator), then moved to ``device``."""
+    return torch.randn(n, dim, generator=generator).to(device)
 
 
 # -----------------------------------------------------------------------------------
@@ -259,9 +365,12 @@ class Expert:
     critic: Critic | None
     history: dict = field(default_factory=dict)
     seconds: float = 0.0
+    best_epoch: int = 0
+    device: str = "cpu"
 
 
-def train_expert(arch: str, domain: Domain, settings: TrainSettings, *, seed: int = 0,
+def train_expert(arch: str, domain: Domain, settings: TrainSettings,
+                 framework: FrameworkSettings = FrameworkSettings(), *, seed: int = 0,
                  with_teacher: bool = True, net_sizes: dict | None = None,
                  betas=(1.0, 1.0, 1.0), adversarial_weight: float = 1.0) -> Expert:
     """Expert training of Alg. 2 on one source dataset.
@@ -274,100 +383,135 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings, *, seed: in
     gradient flowing through S_i's frozen regressor into G only; finally S_i takes one
     step on J_MAE(Ŷ, Y) (line 26). The regressor judges teacher samples in eval mode.
 
-    With ``with_teacher=False`` only the last step runs: stand-alone training.
+    ``settings.val_fraction`` of the rows is held out [I]: after each epoch S_i's J_MAE on
+    them is measured, and the states of S_i, G_i and C_i at the best epoch are kept;
+    training stops after ``settings.patience`` epochs without improvement, at the latest
+    at ``settings.epochs``. S_i's trajectory is exactly that of stand-alone training with
+    :func:`wiloc_core.training.fit` (:func:`train_standalone`): the same initial weights,
+    rows, batch order and dropout draws, because the teacher, critic and their noise use
+    separate random streams.
 
     Parameters
     ----------
     arch : one of :data:`~wiloc_core.models.fingerprint_nets.ARCHITECTURES`
     domain : Domain
-    settings : TrainSettings
-    seed : int
-        Seeds the network (``seed``), teacher and critic (``seed + 1``), their noise
-        (``seed + 2``), dropout (``seed + 3``) and the batch order (``seed``).
+    settings : wiloc_core.training.TrainSettings
+        Epoch cap, lr, batch size, early stopping and device (``"auto"``: CUDA if present).
+    framework : FrameworkSettings
+    seed : int >= 0
+        Task seed; its named streams (:func:`wiloc_core.training.derive_seed`) draw the
+        validation rows, the weights of S_i (``"init"``), G_i and C_i
+        (``"teacher-init"``), the batch order, the dropout and the noise.
     net_sizes : dict, optional
         ``{arch: constructor kwargs}``.
 
     Returns
     -------
     Expert
-        ``history`` holds per-epoch means of ``"s_mae"`` (normalised units) and, with a
-        teacher, ``"g_mae"``, ``"sim"``, ``"critic"``.
+        In eval mode, on ``Expert.device``. ``history`` holds per-epoch means of
+        ``"s_mae"`` and ``"val_mae"`` (normalised units) and, with a teacher, ``"g_mae"``,
+        ``"sim"``, ``"critic"``.
     """
     start = time.perf_counter()
-    net = _new_net(arch, domain, seed, net_sizes)
+    device = resolve_device(settings.device)
+    net = _new_net(arch, domain, seed, net_sizes).to(device)
     teacher = critic = None
+    modules = {"net": net}
     if with_teacher:
-        torch.manual_seed(int(seed) + 1)
-        teacher, critic = SurrogateTeacher(net.z_dim), Critic(net.z_dim)
+        with isolated_torch_rng(int(seed), "teacher-init"):
+            teacher, critic = SurrogateTeacher(net.z_dim), Critic(net.z_dim)
+        teacher.to(device)
+        critic.to(device)
+        modules.update(teacher=teacher, critic=critic)
         opt_g = torch.optim.Adam(teacher.parameters(), lr=settings.lr, betas=(0.5, 0.9))
         opt_c = torch.optim.Adam(critic.parameters(), lr=settings.lr, betas=(0.5, 0.9))
-        noise = torch.Generator().manual_seed(int(seed) + 2)
-    opt_s = torch.optim.Adam(net.parameters(), lr=settings.lr)
-    torch.manual_seed(int(seed) + 3)
-    order = rng(seed)
-    x, y = _tensors(domain)
-    history = {k: [] for k in (["s_mae", "g_mae", "sim", "critic"] if with_teacher
-                               else ["s_mae"])}
-    net.train()
-    for _ in range(int(settings.epochs)):
-        sums = dict.fromkeys(history, 0.0)
-        n_batches = 0
-        for idx in _batches(len(x), settings.batch_size, order):
-            xb, yb = x[idx], y[idx]
-            _, z_e, y_hat = net(xb)
-            loss_s = L.j_mae(y_hat, yb)
-            if with_teacher:
-                real = z_e.detach()
-                for _ in range(int(settings.critic_steps)):
-                    with torch.no_grad():
-                        fake = teacher(yb, generator=noise)[1]
-                    loss_c = (L.critic_loss(critic(real), critic(fake))
-                              + settings.gp_weight * L.gradient_penalty(critic, real, fake,
-                                                                        generator=noise))
-                    opt_c.zero_grad()
-                    loss_c.backward()
-                    opt_c.step()
-                fake = teacher(yb, generator=noise)[1]
-                net.regressor.eval()
-                g_mae = L.j_mae(net.regress(fake), yb)
-                net.regressor.train()
-                sim = L.j_sim(real, fake)
-                loss_g = (betas[1] * g_mae + betas[2] * sim
-                          - adversarial_weight * critic(fake).mean())
-                grads = torch.autograd.grad(loss_g, list(teacher.parameters()))
-                for p, g in zip(teacher.parameters(), grads, strict=True):
-                    p.grad = g
-                opt_g.step()
-                sums["g_mae"] += g_mae.item()
-                sums["sim"] += sim.item()
-                sums["critic"] += loss_c.item()
-            opt_s.zero_grad()
-            loss_s.backward()
-            opt_s.step()
-            sums["s_mae"] += loss_s.item()
-            n_batches += 1
-        for k in history:
-            history[k].append(sums[k] / max(n_batches, 1))
+        noise = torch_generator(int(seed), "noise")
+    opt_s = torch.optim.Adam(net.parameters(), lr=settings.lr,
+                             weight_decay=settings.weight_decay)
+    order = torch_generator(int(seed), "shuffle")
+    x, y, x_val, y_val = _split_tensors(domain, settings, int(seed))
+    x, y = x.to(device), y.to(device)
+    stopper = _EarlyStopping(settings, modules)
+    history = {k: [] for k in (["s_mae", "val_mae", "g_mae", "sim", "critic"] if with_teacher
+                               else ["s_mae", "val_mae"])}
+    with isolated_torch_rng(int(seed), "dropout", device), \
+            progress_bar(int(settings.epochs), f"expert {arch} {domain.name}",
+                         settings.progress, unit="epoch") as bar:
+        for epoch in range(1, int(settings.epochs) + 1):
+            net.train()
+            sums = dict.fromkeys(history, 0.0)
+            n_batches = 0
+            for idx in batch_indices(len(x), settings.batch_size, order):
+                idx = idx.to(device)
+                xb, yb = x[idx], y[idx]
+                _, z_e, y_hat = net(xb)
+                loss_s = L.j_mae(y_hat, yb)
+                if with_teacher:
+                    real = z_e.detach()
+                    for _ in range(int(framework.critic_steps)):
+                        with torch.no_grad():
+                            fake = teacher(yb, _noise(noise, len(yb), teacher.noise_dim, device))[1]
+                        loss_c = (L.critic_loss(critic(real), critic(fake))
+                                  + framework.gp_weight * L.gradient_penalty(critic, real, fake,
+                                                                             generator=noise))
+                        opt_c.zero_grad()
+                        loss_c.backward()
+                        opt_c.step()
+                    fake = teacher(yb, _noise(noise, len(yb), teacher.noise_dim, device))[1]
+                    net.regressor.eval()
+                    g_mae = L.j_mae(net.regress(fake), yb)
+                    net.regressor.train()
+                    sim = L.j_sim(real, fake)
+                    loss_g = (betas[1] * g_mae + betas[2] * sim
+                              - adversarial_weight * critic(fake).mean())
+                    grads = torch.autograd.grad(loss_g, list(teacher.parameters()))
+                    for p, g in zip(teacher.parameters(), grads, strict=True):
+                        p.grad = g
+                    opt_g.step()
+                    sums["g_mae"] += g_mae.item()
+                    sums["sim"] += sim.item()
+                    sums["critic"] += loss_c.item()
+                opt_s.zero_grad(set_to_none=True)
+                loss_s.backward()
+                opt_s.step()
+                sums["s_mae"] += loss_s.item()
+                n_batches += 1
+            net.eval()
+            val = None if x_val is None else _val_mae(net, x_val, y_val, settings.batch_size,
+                                                      device)
+            for k in history:
+                history[k].append(sums[k] / max(n_batches, 1))
+            history["val_mae"][-1] = math.nan if val is None else val
+            bar.update()
+            if stopper.update(epoch, val):
+                break
+    best_epoch = stopper.restore(len(history["s_mae"]))
     net.eval()
     if teacher is not None:
         teacher.eval()
         critic.eval()
     return Expert(arch, domain.name, net, teacher, critic, history,
-                  time.perf_counter() - start)
+                  time.perf_counter() - start, best_epoch, describe_device(device))
 
 
 def train_standalone(arch: str, domain: Domain, settings: TrainSettings, *, seed: int = 0,
-                     net_sizes: dict | None = None) -> nn.Module:
-    """Stand-alone training: the specialized network with J_MAE only (eq. 2, first term)."""
-    return train_expert(arch, domain, settings, seed=seed, with_teacher=False,
-                        net_sizes=net_sizes).net
+                     net_sizes: dict | None = None) -> tuple[nn.Module, FitResult]:
+    """Stand-alone training: the specialized network with J_MAE only (eq. 2, first term),
+    by :func:`wiloc_core.training.fit` with early stopping on the held-out rows of
+    :func:`holdout`. Returns the network (eval mode, best epoch) and the fit's record."""
+    net = _new_net(arch, domain, seed, net_sizes)
+    x, y, x_val, y_val = _split_tensors(domain, settings, int(seed))
+    result = fit(net, x, y, settings, seed=int(seed), loss=_position_loss,
+                 X_val=x_val, y_val=y_val)
+    return net, result
 
 
 # -----------------------------------------------------------------------------------
 # Expert distilling (§3.2, eq. 12)
 # -----------------------------------------------------------------------------------
 def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], settings: TrainSettings,
-            *, constraints=("sim", "mi", "fi"), seed: int = 0, net_sizes: dict | None = None,
+            framework: FrameworkSettings = FrameworkSettings(), *, constraints=("sim", "mi", "fi"),
+            seed: int = 0, net_sizes: dict | None = None,
             history: dict | None = None) -> nn.Module:
     """Train a fresh target network with eq. 12 against frozen surrogate teachers.
 
@@ -378,18 +522,21 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
     so its k-th representation is paired with the k-th target sample. J_MI uses one
     global critic Ψθ (trained jointly, maximising the same estimate); J_FI compares the
     extractor's spectral-norm proxy with each teacher's (eq. 11). J_FI is skipped for
-    bAaT (paper Tab. 1 note ++). The network starts from the same initial weights as
-    stand-alone training with the same seed, so the comparison is paired.
+    bAaT (paper Tab. 1 note ++). The network starts from the same initial weights, trains
+    on the same rows in the same batch order and stops by the same rule (validation
+    J_MAE, ``settings.patience``, cap ``settings.epochs``) as stand-alone training with
+    the same seed, so the comparison is paired.
 
     Parameters
     ----------
     constraints : iterable of {"sim", "mi", "fi"}
     history : dict, optional
-        Filled with per-epoch means of ``"mae"``, ``"sim"``, ``"mi"``, ``"fi"``.
+        Filled with per-epoch means of ``"mae"``, ``"sim"``, ``"mi"``, ``"fi"`` and
+        ``"val_mae"``, and with ``"best_epoch"``.
 
     Returns
     -------
-    FingerprintNet in eval mode.
+    FingerprintNet in eval mode, holding the best epoch's weights, on the settings' device.
     """
     constraints = set(constraints)
     unknown = constraints - {"sim", "mi", "fi"}
@@ -399,43 +546,60 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
         constraints.discard("fi")
     if constraints and not teachers:
         raise ParameterError("teachers", "at least one surrogate teacher", 0)
+    device = resolve_device(settings.device)
     net = _new_net(arch, domain, seed, net_sizes)
-    params = list(net.parameters())
-    psi = None
-    if "mi" in constraints:
-        torch.manual_seed(int(seed) + 1)
-        psi = MICritic(net.z_dim)
-        params += list(psi.parameters())
     for t in teachers:
-        t.eval()
-        for p in t.parameters():
-            p.requires_grad_(False)
         if t.extractor[-1].out_features != net.z_dim:
             raise ParameterError("teachers", f"teachers of width {net.z_dim} ({arch})",
                                  t.extractor[-1].out_features)
-    lam = L.normalised_weights(settings.lambdas)
-    opt = torch.optim.Adam(params, lr=settings.lr)
-    noise = torch.Generator().manual_seed(int(seed) + 2)
-    torch.manual_seed(int(seed) + 3)
-    order = rng(seed)
-    x, y = _tensors(domain)
+    net.to(device)
+    params = list(net.parameters())
+    psi = None
+    if "mi" in constraints:
+        with isolated_torch_rng(int(seed), "mi-critic-init"):
+            psi = MICritic(net.z_dim)
+        psi.to(device)
+        params += list(psi.parameters())
+    for t in teachers:
+        t.to(device).eval()
+        for p in t.parameters():
+            p.requires_grad_(False)
+    lam = L.normalised_weights(framework.lambdas)
+    opt = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    noise = torch_generator(int(seed), "noise")
+    order = torch_generator(int(seed), "shuffle")
+    x, y, x_val, y_val = _split_tensors(domain, settings, int(seed))
+    x, y = x.to(device), y.to(device)
+    stopper = _EarlyStopping(settings, {"net": net, **({"psi": psi} if psi is not None else {})})
     log = history if history is not None else {}
-    for k in ("mae", "sim", "mi", "fi"):
+    for k in ("mae", "sim", "mi", "fi", "val_mae"):
         log.setdefault(k, [])
-    net.train()
-    for _ in range(int(settings.epochs)):
-        sums, n_batches = dict.fromkeys(("mae", "sim", "mi", "fi"), 0.0), 0
-        for idx in _batches(len(x), settings.batch_size, order):
-            loss, terms = distillation_loss(net, psi, teachers, x[idx], y[idx], constraints,
-                                            lam, settings.power_iters, noise)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            for k, v in terms.items():
-                sums[k] += v.item()
-            n_batches += 1
-        for k in sums:
-            log[k].append(sums[k] / max(n_batches, 1) if k in terms else float("nan"))
+    with isolated_torch_rng(int(seed), "dropout", device), \
+            progress_bar(int(settings.epochs), f"distill {arch} {domain.name}",
+                         settings.progress, unit="epoch") as bar:
+        for epoch in range(1, int(settings.epochs) + 1):
+            net.train()
+            sums, n_batches = dict.fromkeys(("mae", "sim", "mi", "fi"), 0.0), 0
+            for idx in batch_indices(len(x), settings.batch_size, order):
+                idx = idx.to(device)
+                loss, terms = distillation_loss(net, psi, teachers, x[idx], y[idx], constraints,
+                                                lam, framework.power_iters, noise)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                for k, v in terms.items():
+                    sums[k] += v.item()
+                n_batches += 1
+            for k in sums:
+                log[k].append(sums[k] / max(n_batches, 1) if k in terms else float("nan"))
+            net.eval()
+            val = None if x_val is None else _val_mae(net, x_val, y_val, settings.batch_size,
+                                                      device)
+            log["val_mae"].append(math.nan if val is None else val)
+            bar.update()
+            if stopper.update(epoch, val):
+                break
+    log["best_epoch"] = stopper.restore(len(log["mae"]))
     return net.eval()
 
 
@@ -451,11 +615,13 @@ def distillation_loss(net, psi, teachers, xb: torch.Tensor, yb: torch.Tensor, co
     xb : [B, n_aps] dBm; yb : [B, 2] normalised positions
     constraints : set of {"sim", "mi", "fi"}
     lam : 4 normalised weights (λ̄1..λ̄4)
-    generator : torch.Generator for the teachers' noise, shuffles and power iteration
+    generator : CPU torch.Generator for the teachers' noise, shuffles and power iteration
+        (draws are made on the CPU and moved to the batch's device)
     """
     z_f, z_e, y_hat = net(xb)
     with torch.no_grad():
-        modeled = [t(yb, generator=generator) for t in teachers] if constraints else []
+        modeled = [t(yb, _noise(generator, len(yb), t.noise_dim, yb.device))
+                   for t in teachers] if constraints else []
     terms = {"mae": L.j_mae(y_hat, yb)}
     if "sim" in constraints:
         terms["sim"] = sum(L.j_sim(z_e, zg_e) for _, zg_e in modeled)
@@ -493,39 +659,65 @@ class EncodedNet(nn.Module):
         z_f = self.body.framer[1:](code)
         return self.body.regress(self.body.extract(z_f))
 
-    @torch.no_grad()
     def predict_xy(self, name: str, domain: Domain, batch_size: int = 1024) -> np.ndarray:
-        self.eval()
-        x = torch.from_numpy(np.array(domain.x_test, dtype=np.float32))
-        y = torch.cat([self(name, x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-        return domain.offset + domain.scale * y.double().numpy()
+        """Test positions of ``domain`` in metres, float64 [m, 2]."""
+        y = predict(_Through(self, name), np.array(domain.x_test), batch_size=batch_size)
+        return domain.offset + domain.scale * y.astype(np.float64)
 
 
-def _fit_encoded(model: EncodedNet, domains: list[Domain], settings: TrainSettings,
-                 order: np.random.Generator) -> None:
-    """Train on one or several domains jointly: each step sums J_MAE over one batch of each."""
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    data = [_tensors(d) for d in domains]
+class _Through(nn.Module):
+    """``EncodedNet`` seen through one dataset's encoder: ``rss -> y_norm`` (for ``fit``)."""
+
+    def __init__(self, model: EncodedNet, name: str):
+        super().__init__()
+        self.model, self.name = model, name
+
+    def forward(self, rss):
+        return self.model(self.name, rss)
+
+
+def _fit_one(model: EncodedNet, domain: Domain, settings: TrainSettings, seed: int) -> FitResult:
+    """One stage on one dataset: :func:`wiloc_core.training.fit` with early stopping on
+    the dataset's held-out rows (:func:`holdout`)."""
+    x, y, x_val, y_val = _split_tensors(domain, settings, seed)
+    return fit(_Through(model, domain.name), x, y, settings, seed=seed, loss=L.j_mae,
+               X_val=x_val, y_val=y_val)
+
+
+def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettings,
+                 seed: int) -> None:
+    """Collective pre-training: each step sums J_MAE over one batch of every domain, for
+    ``settings.epochs`` passes over the largest one (no validation: the sources are not
+    what is judged)."""
+    device = resolve_device(settings.device)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=settings.lr,
+                           weight_decay=settings.weight_decay)
+    data = [(torch.from_numpy(np.array(d.x_train)).to(device),
+             torch.from_numpy(np.array(d.y_train)).to(device)) for d in domains]
+    order = torch_generator(seed, "shuffle-joint")
     model.train()
-    for _ in range(int(settings.epochs)):
-        iters = [list(_batches(len(x), settings.batch_size, order)) for x, _ in data]
-        for step in range(max(len(it) for it in iters)):
-            loss = 0.0
-            for d, (x, y), it in zip(domains, data, iters, strict=True):
-                idx = it[step % len(it)]
-                loss = loss + L.j_mae(model(d.name, x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    with isolated_torch_rng(seed, "dropout-joint", device):
+        for _ in range(int(settings.epochs)):
+            iters = [batch_indices(len(x), settings.batch_size, order) for x, _ in data]
+            for step in range(max(len(it) for it in iters)):
+                loss = 0.0
+                for d, (x, y), it in zip(domains, data, iters, strict=True):
+                    idx = it[step % len(it)].to(device)
+                    loss = loss + L.j_mae(model(d.name, x[idx]), y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
     model.eval()
 
 
 def _encoded(arch, sources, target, n_common, seed, net_sizes):
-    torch.manual_seed(int(seed))
-    model = EncodedNet(arch, n_common, net_sizes)
-    for d in [*sources, target]:
-        model.add_encoder(d.name, d.n_aps)
-    return model
+    def make():
+        model = EncodedNet(arch, n_common, net_sizes)
+        for d in [*sources, target]:
+            model.add_encoder(d.name, d.n_aps)
+        return model
+    return seeded_init(make, int(seed))
 
 
 def sequential_transfer(arch: str, sources: list[Domain], target: Domain,
@@ -534,12 +726,12 @@ def sequential_transfer(arch: str, sources: list[Domain], target: Domain,
     """(*) Sequential transfer: pre-train on each source in turn, then fine-tune on the target.
 
     Every stage trains all weights (shared body, regressor and that dataset's encoder)
-    with J_MAE for the dataset's epochs. Returns the target test errors in metres.
+    with J_MAE, by :func:`wiloc_core.training.fit` with early stopping on the dataset's
+    held-out rows and its epoch count as the cap. Returns the target test errors in metres.
     """
     model = _encoded(arch, sources, target, n_common, seed, net_sizes)
-    order = rng(seed)
     for d in [*sources, target]:
-        _fit_encoded(model, [d], settings_of(d.name), order)
+        _fit_one(model, d, settings_of(d.name), int(seed))
     return positioning_errors(model.predict_xy(target.name, target), target.xy_test)
 
 
@@ -548,13 +740,13 @@ def collective_transfer(arch: str, sources: list[Domain], target: Domain,
                         seed: int = 0, net_sizes: dict | None = None) -> np.ndarray:
     """(**) Collective transfer (Klus et al.): pre-train on all sources at once, each
     through its own encoder (every step sums one batch per source, for the largest
-    source epoch count), then fine-tune on the target. Returns target errors in metres."""
+    source epoch count), then fine-tune on the target (as in :func:`sequential_transfer`).
+    Returns target errors in metres."""
     model = _encoded(arch, sources, target, n_common, seed, net_sizes)
-    order = rng(seed)
     joint = settings_of(sources[0].name)
     epochs = max(settings_of(d.name).epochs for d in sources)
-    _fit_encoded(model, sources, TrainSettings(**{**joint.__dict__, "epochs": epochs}), order)
-    _fit_encoded(model, [target], settings_of(target.name), order)
+    _fit_jointly(model, sources, dataclasses.replace(joint, epochs=epochs), int(seed))
+    _fit_one(model, target, settings_of(target.name), int(seed))
     return positioning_errors(model.predict_xy(target.name, target), target.xy_test)
 
 
@@ -562,21 +754,129 @@ def evaluate(net, domain: Domain) -> np.ndarray:
     """Test-set 2-D errors in metres, float64 [m]."""
     if domain.x_test is None:
         raise ParameterError("domain", f"a dataset with a test split ({domain.name} has none)")
-    return positioning_errors(net.predict_xy(domain.x_test), domain.xy_test)
+    return positioning_errors(net.cpu().predict_xy(domain.x_test), domain.xy_test)
+
+
+# -----------------------------------------------------------------------------------
+# Tasks: one network each, pure functions of their parameters and data (for run_sweep)
+# -----------------------------------------------------------------------------------
+def _state(module: nn.Module) -> dict:
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def expert_task(domain: Domain, *, arch: str, settings: TrainSettings,
+                framework: FrameworkSettings, seed: int, net_sizes: dict | None = None) -> dict:
+    """Expert training on one source (:func:`train_expert`) as a sweep task.
+
+    Returns
+    -------
+    dict
+        ``"teacher"`` (``{"config", "state"}``: the surrogate teacher), ``"history"``,
+        ``"best_epoch"``, ``"seconds"`` and ``"device"``.
+    """
+    expert = train_expert(arch, domain, settings, framework, seed=seed, net_sizes=net_sizes)
+    return {"teacher": {"config": dict(expert.teacher.config), "state": _state(expert.teacher)},
+            "history": expert.history, "best_epoch": expert.best_epoch,
+            "seconds": expert.seconds, "device": expert.device}
+
+
+def standalone_task(domain: Domain, *, arch: str, settings: TrainSettings, seed: int,
+                    net_sizes: dict | None = None) -> dict:
+    """Stand-alone training (:func:`train_standalone`) as a sweep task.
+
+    Returns
+    -------
+    dict
+        ``"errors"`` (float64 [m], metres, on the domain's test set), ``"history"``,
+        ``"best_epoch"``, ``"seconds"`` and ``"device"``.
+    """
+    start = time.perf_counter()
+    net, result = train_standalone(arch, domain, settings, seed=seed, net_sizes=net_sizes)
+    device = describe_device(result.device)
+    return {"errors": evaluate(net, domain), "history": result.history,
+            "best_epoch": result.best_epoch, "seconds": time.perf_counter() - start,
+            "device": device}
+
+
+def _teacher(spec: dict) -> SurrogateTeacher:
+    teacher = SurrogateTeacher(**spec["config"])
+    teacher.load_state_dict(spec["state"])
+    return teacher.eval()
+
+
+def distill_task(data: dict, *, arch: str, settings: TrainSettings, framework: FrameworkSettings,
+                 constraints: list, seed: int, net_sizes: dict | None = None) -> dict:
+    """Expert distilling (:func:`distill`) as a sweep task.
+
+    Parameters
+    ----------
+    data : dict
+        ``"domain"``: the target Domain; ``"teachers"``: list of ``expert_task(...)["teacher"]``.
+
+    Returns
+    -------
+    dict
+        ``"errors"`` (float64 [m], metres), ``"history"``, ``"best_epoch"``, ``"seconds"``,
+        ``"device"``.
+    """
+    start = time.perf_counter()
+    history: dict = {}
+    net = distill(arch, data["domain"], [_teacher(t) for t in data["teachers"]], settings,
+                  framework, constraints=constraints, seed=seed, net_sizes=net_sizes,
+                  history=history)
+    device = describe_device(next(net.parameters()).device)
+    best = history.pop("best_epoch")
+    return {"errors": evaluate(net, data["domain"]), "history": history, "best_epoch": best,
+            "seconds": time.perf_counter() - start, "device": device}
+
+
+def transfer_task(data: dict, *, kind: str, arch: str, settings: dict, n_common: int, seed: int,
+                  net_sizes: dict | None = None) -> dict:
+    """A transfer baseline as a sweep task: ``kind`` ``"*"`` (:func:`sequential_transfer`)
+    or ``"**"`` (:func:`collective_transfer`).
+
+    Parameters
+    ----------
+    data : dict
+        ``"sources"``: list of Domain; ``"target"``: Domain.
+    settings : dict
+        Dataset name -> TrainSettings.
+
+    Returns
+    -------
+    dict
+        ``"errors"`` (float64 [m], metres), ``"seconds"``, ``"device"``.
+    """
+    if kind not in ("*", "**"):
+        raise ParameterError("kind", "'*' or '**'", kind)
+    start = time.perf_counter()
+    method = sequential_transfer if kind == "*" else collective_transfer
+    errors = method(arch, data["sources"], data["target"], settings.__getitem__,
+                    n_common=n_common, seed=seed, net_sizes=net_sizes)
+    device = describe_device(settings[data["target"].name].device)
+    return {"errors": errors, "seconds": time.perf_counter() - start, "device": device}
 
 
 # -----------------------------------------------------------------------------------
 # Drivers used by the notebooks
 # -----------------------------------------------------------------------------------
-def settings_from(cfg: dict) -> Callable[[str], TrainSettings]:
-    """``name -> TrainSettings`` from a profile dict (``epochs``/``lr`` per dataset)."""
+def settings_from(cfg: dict, device: str = "auto") -> Callable[[str], TrainSettings]:
+    """``name -> TrainSettings`` from a profile dict: ``epochs`` (the cap) and ``lr`` per
+    dataset, ``batch_size``, and early stopping (``patience``, ``val_fraction``)."""
     def of(name: str) -> TrainSettings:
-        return TrainSettings(
-            epochs=int(cfg["epochs"][name]), lr=float(cfg["lr"][name]),
-            batch_size=int(cfg["batch_size"]), critic_steps=int(cfg["critic_steps"]),
-            gp_weight=float(cfg["gp_weight"]), lambdas=tuple(cfg["lambdas"]),
-            power_iters=int(cfg["power_iters"]))
+        return TrainSettings(epochs=int(cfg["epochs"][name]), lr=float(cfg["lr"][name]),
+                             batch_size=int(cfg["batch_size"]),
+                             patience=cfg.get("patience"),
+                             val_fraction=float(cfg.get("val_fraction", 0.0)),
+                             device=device, progress=False)
     return of
+
+
+def framework_from(cfg: dict) -> FrameworkSettings:
+    """The framework's settings from a profile dict."""
+    return FrameworkSettings(critic_steps=int(cfg["critic_steps"]),
+                             gp_weight=float(cfg["gp_weight"]),
+                             lambdas=tuple(cfg["lambdas"]), power_iters=int(cfg["power_iters"]))
 
 
 @dataclass
@@ -584,41 +884,41 @@ class FrameworkRun:
     """Errors of one experiment: ``errors[(target, model, variant)]`` in metres.
 
     ``variant`` is ``"standalone"``, ``"+++"`` (``"++"`` for bAaT), ``"*"``, ``"**"``,
-    or an ablation / source / fraction label. ``seconds`` holds wall-clock times per
-    stage; ``experts`` the trained experts by (model, dataset).
+    or an ablation / source / fraction label. ``seconds`` holds each network's training
+    time (s, as measured when it was computed, also when it now comes from the cache);
+    ``histories`` their per-epoch records; ``devices`` the devices they trained on;
+    ``keys`` their task keys (:meth:`wiloc_core.experiment.Task.key`); ``sweeps`` one
+    ``{"backend", "computed", "hits", "seconds"}`` per sweep run. All but ``errors`` and
+    ``sweeps`` are keyed by the network's label (``"expert DNN UJI1"``, ``"+++ DNN TUT3"``).
     """
 
     errors: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
-    experts: dict = field(default_factory=dict)
     histories: dict = field(default_factory=dict)
+    devices: set = field(default_factory=set)
+    keys: dict = field(default_factory=dict)
+    sweeps: list = field(default_factory=list)
+
+    def seconds_beyond(self, *earlier: FrameworkRun) -> float:
+        """Training seconds of this run's distinct networks that none of ``earlier`` holds:
+        what this experiment adds when it shares a cache with them."""
+        seen = {key for run in earlier for key in run.keys.values()}
+        own = {key: self.seconds[label] for label, key in self.keys.items() if key not in seen}
+        return float(sum(own.values()))
 
     def row_label(self, model: str, variant: str) -> str:
         """Paper-style row name: ``DNN``, ``DNN*``, ``DNN+++``, ``bAaT++``."""
         return model if variant == "standalone" else f"{model}{variant}"
 
+    @property
+    def computed(self) -> int:
+        """Networks trained in this run (the others came from the cache)."""
+        return sum(s["computed"] for s in self.sweeps)
+
 
 def full_variant(model: str) -> str:
     """The fully enhanced variant's suffix: ``+++``, or ``++`` for bAaT (no J_FI)."""
     return "++" if model == "bAaT" else "+++"
-
-
-def _expert(run: FrameworkRun, model, domains, name, of, seed, net_sizes, with_teacher=True):
-    key = (model, name)
-    if key not in run.experts:
-        expert = train_expert(model, domains[name], of(name), seed=seed, net_sizes=net_sizes,
-                              with_teacher=with_teacher)
-        run.experts[key] = expert
-        run.seconds[f"expert {model} {name}"] = expert.seconds
-        run.histories[f"expert {model} {name}"] = expert.history
-    return run.experts[key]
-
-
-def _timed(run, label, fn, *args, **kwargs):
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    run.seconds[label] = time.perf_counter() - start
-    return out
 
 
 def _check_models(models):
@@ -627,26 +927,119 @@ def _check_models(models):
         raise ParameterError("models", f"names from {ARCHITECTURES}", bad)
 
 
-def _start(models, cfg, progress):
-    """What every driver begins with: checked models, settings per dataset, a progress
-    callback, an empty run and the optional network sizes."""
-    _check_models(models)
-    return settings_from(cfg), progress or (lambda _msg: None), FrameworkRun(), cfg.get("net_sizes")
+class _Plan:
+    """Tasks of one driver, run as sweeps through :func:`wiloc_core.experiment.run_sweep`.
+
+    Each network is one task; a sweep's identical tasks (the same expert for two
+    targets) run once, and with a cache a task already run by any earlier sweep (Table
+    2's networks reused by Table 3) costs nothing.
+    """
+
+    def __init__(self, models, cfg, seed, execution: dict | None):
+        _check_models(models)
+        self.cfg, self.seed = cfg, int(seed)
+        execution = dict(execution or {})
+        device = execution.pop("device", "auto")
+        self.of, self.framework = settings_from(cfg, device), framework_from(cfg)
+        self.net_sizes = cfg.get("net_sizes")
+        self.execution = {"n_jobs": 1, "scheduler": None, "cache": None, "progress": True,
+                          **execution}
+        self.run = FrameworkRun()
+        self.done: dict = {}
+
+    def sweep(self, labelled: list[tuple[str, Task]]) -> dict:
+        """Run the tasks (one sweep); label -> result. Records seconds, histories, devices."""
+        if not labelled:
+            return {}
+        results = run_sweep([t for _, t in labelled], **self.execution)
+        self.run.sweeps.append({"backend": results.backend, "computed": results.computed,
+                                "hits": results.hits, "seconds": results.seconds})
+        for (label, task), value in zip(labelled, results, strict=True):
+            self.done[label] = value
+            self.run.keys[label] = task.key()
+            self.run.seconds[label] = float(value["seconds"])
+            self.run.devices.add(value["device"])
+            if "history" in value:
+                self.run.histories[label] = value["history"]
+        return {label: self.done[label] for label, _ in labelled}
+
+    def collect(self, keyed: list, also: list = ()) -> dict:
+        """Sweep the tasks ``also`` and those of ``keyed`` (``(error key, (label, task))``
+        pairs) together, and file each keyed result's test errors under its key (for a
+        4-part key of Table 4, the MAE appended to the key's list of rounds).
+
+        Returns
+        -------
+        dict label -> result, for every task of the sweep.
+        """
+        # the longer networks first (the stand-alone ones last): a shorter sweep on few workers
+        keyed = sorted(keyed, key=lambda pair: pair[1][0].startswith("standalone"))
+        done = self.sweep([*also, *(task for _, task in keyed)])
+        for key, (label, _) in keyed:
+            errors = self.done[label]["errors"]
+            if len(key) == 4:
+                self.run.errors.setdefault(key, []).append(float(errors.mean()))
+            else:
+                self.run.errors[key] = errors
+        return done
+
+    def expert(self, model, domain: Domain) -> tuple[str, Task]:
+        label = f"expert {model} {domain.name}"
+        return label, Task.create(expert_task, {
+            "arch": model, "settings": self.of(domain.name), "framework": self.framework,
+            "seed": self.seed, "net_sizes": self.net_sizes}, data=domain, name=label)
+
+    def standalone(self, model, domain: Domain, seed=None, label=None) -> tuple[str, Task]:
+        label = label or f"standalone {model} {domain.name}"
+        return label, Task.create(standalone_task, {
+            "arch": model, "settings": self.of(domain.name),
+            "seed": self.seed if seed is None else int(seed), "net_sizes": self.net_sizes},
+            data=domain, name=label)
+
+    def distill(self, model, domain: Domain, teachers: list, constraints, label: str,
+                seed=None) -> tuple[str, Task]:
+        return label, Task.create(distill_task, {
+            "arch": model, "settings": self.of(domain.name), "framework": self.framework,
+            "constraints": sorted(constraints), "seed": self.seed if seed is None else int(seed),
+            "net_sizes": self.net_sizes},
+            data={"domain": domain, "teachers": teachers}, name=label)
+
+    def transfer(self, kind, model, sources: list[Domain], target: Domain) -> tuple[str, Task]:
+        label = f"{kind} {model} {target.name}"
+        names = [d.name for d in [*sources, target]]
+        return label, Task.create(transfer_task, {
+            "kind": kind, "arch": model, "settings": {n: self.of(n) for n in names},
+            "n_common": int(self.cfg["n_common"]), "seed": self.seed,
+            "net_sizes": self.net_sizes}, data={"sources": sources, "target": target},
+            name=label)
+
+    def experts(self, models, domains, names_of: dict) -> list[tuple[str, Task]]:
+        """Expert tasks of every (model, source) any target needs, once each."""
+        wanted = sorted({(m, s) for m in models for names in names_of.values() for s in names})
+        return [self.expert(m, domains[s]) for m, s in wanted]
+
+    @staticmethod
+    def teachers(done: dict) -> dict:
+        """(model, source) -> teacher spec, from a sweep's results."""
+        return {tuple(label.split(" ")[1:]): value["teacher"]
+                for label, value in done.items() if label.startswith("expert ")}
 
 
-def _record_standalone(run, model, domains, target, of, seed, net_sizes):
-    """The target's own expert is the stand-alone model (see :func:`train_expert`)."""
-    expert = _expert(run, model, domains, target, of, seed, net_sizes)
-    run.errors[(target, model, "standalone")] = evaluate(expert.net, domains[target])
-
-
-def _teachers(run, model, domains, names, of, seed, net_sizes):
-    return [_expert(run, model, domains, s, of, seed, net_sizes).teacher for s in names]
+_EXECUTION_DOC = """
+    n_jobs, scheduler, cache, progress, device
+        How the networks are trained (:func:`wiloc_core.experiment.run_sweep`): ``n_jobs``
+        local worker processes (1: serially here), a Dask ``scheduler`` address (None:
+        ``$WILOC_SCHEDULER``), a result cache (a folder or
+        :class:`~wiloc_core.experiment.Cache`; None keeps nothing), a task progress bar,
+        and the torch device (``"auto"``: CUDA when present). None of them changes a
+        number (on the CPU).
+"""
 
 
 def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: dict, *,
-               seed: int = 0, variants=("standalone", "+++", "*", "**"),
-               progress: Callable[[str], None] | None = None) -> FrameworkRun:
+               seed: int = 0, variants=("standalone", "+++", "*", "**"), n_jobs: int = 1,
+               scheduler: str | None = None, cache=None, progress: bool | None = True,
+               device: str = "auto") -> FrameworkRun:
     """Table 1 / Fig. 2: every model stand-alone, fully enhanced, (*) and (**) per target.
 
     Parameters
@@ -657,87 +1050,100 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     sources : dict target -> list of source names
     models : list of architecture names
     cfg : dict
-        Profile settings (``epochs``, ``lr`` per dataset, ``batch_size``, ...).
+        Profile settings (``epochs``, ``lr`` per dataset, ``batch_size``, ``patience``,
+        ``val_fraction``, ...).
+    seed : int >= 0
     variants : subset of ("standalone", "+++", "*", "**")
         ``"+++"`` means the fully enhanced version (``++`` for bAaT).
 
-    The stand-alone target model is the specialized network of the expert training on
-    the target (identical to stand-alone training, see :func:`train_expert`), so a
-    dataset that is both a target and a source is trained once.
+    Two sweeps: the experts and the transfer baselines, then the distilled and the
+    stand-alone networks.
     """
-    of, say, run, net_sizes = _start(models, cfg, progress)
-    n_common = int(cfg["n_common"])
+    plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
+                                         progress=progress, device=device))
+    enhanced = "+++" in variants
+    first = plan.experts(models, domains, {t: sources[t] for t in targets}) if enhanced else []
+    transfers = {(t, model, kind): plan.transfer(kind, model, [domains[s] for s in sources[t]],
+                                                 domains[t])
+                 for model in models for t in targets for kind in ("*", "**") if kind in variants}
+    teachers = plan.teachers(plan.collect(list(transfers.items()), also=first))
+    second = []
     for model in models:
-        for target in targets:
-            src = list(sources[target])
+        for t in targets:
+            if enhanced:
+                full = full_variant(model)
+                second.append(((t, model, full), plan.distill(
+                    model, domains[t], [teachers[(model, s)] for s in sources[t]],
+                    CONSTRAINT_SETS[full], f"{full} {model} {t}")))
             if "standalone" in variants:
-                _record_standalone(run, model, domains, target, of, seed, net_sizes)
-                say(f"{model} on {target}: stand-alone done")
-            if "+++" in variants:
-                teachers = _teachers(run, model, domains, src, of, seed, net_sizes)
-                hist: dict = {}
-                net = _timed(run, f"distill {model} {target}", distill, model, domains[target],
-                             teachers, of(target), seed=seed, net_sizes=net_sizes, history=hist)
-                run.histories[f"distill {model} {target}"] = hist
-                run.errors[(target, model, full_variant(model))] = evaluate(net, domains[target])
-                say(f"{model} on {target}: {full_variant(model)} done")
-            if "*" in variants:
-                run.errors[(target, model, "*")] = _timed(
-                    run, f"* {model} {target}", sequential_transfer, model,
-                    [domains[s] for s in src], domains[target], of, n_common=n_common,
-                    seed=seed, net_sizes=net_sizes)
-                say(f"{model} on {target}: * done")
-            if "**" in variants:
-                run.errors[(target, model, "**")] = _timed(
-                    run, f"** {model} {target}", collective_transfer, model,
-                    [domains[s] for s in src], domains[target], of, n_common=n_common,
-                    seed=seed, net_sizes=net_sizes)
-                say(f"{model} on {target}: ** done")
-    return run
+                second.append(((t, model, "standalone"), plan.standalone(model, domains[t])))
+    plan.collect(second)
+    return plan.run
+
+
+run_table1.__doc__ += _EXECUTION_DOC
 
 
 def run_ablation(domains, targets, sources, models, cfg, *, seed=0, rows=tuple(CONSTRAINT_SETS),
-                 progress=None) -> FrameworkRun:
-    """Table 2: stand-alone and each constraint set of :data:`CONSTRAINT_SETS` per model."""
-    of, say, run, net_sizes = _start(models, cfg, progress)
+                 n_jobs: int = 1, scheduler: str | None = None, cache=None,
+                 progress: bool | None = True, device: str = "auto") -> FrameworkRun:
+    """Table 2: stand-alone and each constraint set of :data:`CONSTRAINT_SETS` per model
+    (bAaT skips ``+++``, identical to ``++`` without J_FI)."""
+    plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
+                                         progress=progress, device=device))
+    teachers = plan.teachers(plan.sweep(plan.experts(models, domains,
+                                                     {t: sources[t] for t in targets})))
+    second = []
     for model in models:
-        for target in targets:
-            _record_standalone(run, model, domains, target, of, seed, net_sizes)
-            teachers = _teachers(run, model, domains, sources[target], of, seed, net_sizes)
+        for t in targets:
             for row in rows:
                 if model == "bAaT" and row == "+++":
-                    continue  # identical to ++ without J_FI
-                net = _timed(run, f"{row} {model} {target}", distill, model, domains[target],
-                             teachers, of(target), constraints=CONSTRAINT_SETS[row], seed=seed,
-                             net_sizes=net_sizes)
-                run.errors[(target, model, row)] = evaluate(net, domains[target])
-                say(f"{model} on {target}: {row} done")
-    return run
+                    continue
+                second.append(((t, model, row), plan.distill(
+                    model, domains[t], [teachers[(model, s)] for s in sources[t]],
+                    CONSTRAINT_SETS[row], f"{row} {model} {t}")))
+            second.append(((t, model, "standalone"), plan.standalone(model, domains[t])))
+    plan.collect(second)
+    return plan.run
 
 
-def run_source_relevance(domains, targets, sources, models, cfg, *, seed=0,
-                         progress=None) -> FrameworkRun:
+run_ablation.__doc__ += _EXECUTION_DOC
+
+
+def run_source_relevance(domains, targets, sources, models, cfg, *, seed=0, n_jobs: int = 1,
+                         scheduler: str | None = None, cache=None, progress: bool | None = True,
+                         device: str = "auto") -> FrameworkRun:
     """Table 3: the fully enhanced model with each single source, and with all of them.
 
-    Variants are ``"[<source>]"`` and ``"[all]"``.
+    Variants are ``"[<source>]"`` and ``"[all]"``. With the cache of Table 2, the
+    stand-alone networks, the experts and an ``[all]`` row equal to Table 2's ``+++`` are
+    not trained again. Two sweeps (as in every driver): the experts, then the distilled
+    and stand-alone networks.
     """
-    of, say, run, net_sizes = _start(models, cfg, progress)
+    plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
+                                         progress=progress, device=device))
+    teachers = plan.teachers(plan.sweep(plan.experts(models, domains,
+                                                     {t: sources[t] for t in targets})))
+    second = []
     for model in models:
-        for target in targets:
-            _record_standalone(run, model, domains, target, of, seed, net_sizes)
-            sets = [[s] for s in sources[target]] + [list(sources[target])]
-            for chosen in sets:
-                label = f"[{chosen[0]}]" if len(chosen) == 1 else "[all]"
-                teachers = _teachers(run, model, domains, chosen, of, seed, net_sizes)
-                net = distill(model, domains[target], teachers, of(target), seed=seed,
-                              net_sizes=net_sizes)
-                run.errors[(target, model, label)] = evaluate(net, domains[target])
-                say(f"{model} on {target}: {label} done")
-    return run
+        for t in targets:
+            for chosen in [[s] for s in sources[t]] + [list(sources[t])]:
+                variant = f"[{chosen[0]}]" if len(chosen) == 1 else "[all]"
+                second.append(((t, model, variant), plan.distill(
+                    model, domains[t], [teachers[(model, s)] for s in chosen],
+                    CONSTRAINT_SETS[full_variant(model)], f"{variant} {model} {t}")))
+            second.append(((t, model, "standalone"), plan.standalone(model, domains[t])))
+    plan.collect(second)
+    return plan.run
+
+
+run_source_relevance.__doc__ += _EXECUTION_DOC
 
 
 def run_target_fraction(datasets: dict, source_domains: dict, cases, sources, models, cfg, *,
-                        seed=0, rounds: int = 1, progress=None) -> dict:
+                        seed=0, rounds: int = 1, n_jobs: int = 1, scheduler: str | None = None,
+                        cache=None, progress: bool | None = True,
+                        device: str = "auto") -> FrameworkRun:
     """Table 4: stand-alone vs fully enhanced with only a fraction of the target's training set.
 
     Parameters
@@ -748,24 +1154,32 @@ def run_target_fraction(datasets: dict, source_domains: dict, cases, sources, mo
         Sources (their teachers are trained once and reused in every round).
     cases : list of (target name, fraction)
     rounds : int
-        Repetitions with different random subsets (seed + round).
+        Repetitions with different random subsets (rows drawn with seed + 1000 + round,
+        networks seeded with seed + round).
 
     Returns
     -------
-    dict (target, fraction, model, variant) -> list of MAE (m), one per round.
+    FrameworkRun
+        ``errors[(target, fraction, model, variant)]``: list of MAE (m), one per round.
     """
-    of, say, run, net_sizes = _start(models, cfg, progress)
-    out: dict = {}
+    plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
+                                         progress=progress, device=device))
+    teachers = plan.teachers(plan.sweep(plan.experts(models, source_domains,
+                                                     {t: sources[t] for t, _ in cases})))
+    second = []
     for model in models:
+        full = full_variant(model)
         for target, fraction in cases:
-            teachers = _teachers(run, model, source_domains, sources[target], of, seed, net_sizes)
             for r in range(int(rounds)):
-                dom = make_domain(datasets[target], fraction=fraction, seed=seed + 1000 + r)
-                st = of(target)
-                alone = train_standalone(model, dom, st, seed=seed + r, net_sizes=net_sizes)
-                full = distill(model, dom, teachers, st, seed=seed + r, net_sizes=net_sizes)
-                for variant, net in (("standalone", alone), (full_variant(model), full)):
-                    out.setdefault((target, fraction, model, variant), []).append(
-                        float(evaluate(net, dom).mean()))
-            say(f"{model} on {target} at {fraction:g}: {rounds} rounds done")
-    return out
+                dom = make_domain(datasets[target], fraction=fraction, seed=int(seed) + 1000 + r)
+                where = f"{model} {target} {fraction:g} round {r}"
+                second.append(((target, fraction, model, full), plan.distill(
+                    model, dom, [teachers[(model, s)] for s in sources[target]],
+                    CONSTRAINT_SETS[full], f"{full} {where}", seed=int(seed) + r)))
+                second.append(((target, fraction, model, "standalone"), plan.standalone(
+                    model, dom, seed=int(seed) + r, label=f"standalone {where}")))
+    plan.collect(second)
+    return plan.run
+
+
+run_target_fraction.__doc__ += _EXECUTION_DOC

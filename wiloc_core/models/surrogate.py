@@ -63,7 +63,7 @@ class SurrogateTeacher(nn.Module):
             raise ParameterError("cond", f"a tensor [B, {self.cond_dim}]", tuple(cond.shape))
         if noise is None:
             noise = torch.randn(cond.shape[0], self.noise_dim, generator=generator,
-                                dtype=cond.dtype)
+                                dtype=cond.dtype).to(cond.device)
         z_f = self.framer(torch.cat([noise, cond], dim=1))
         return z_f, self.extractor(z_f)
 

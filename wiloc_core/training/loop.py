@@ -71,15 +71,18 @@ def as_float_tensor(a) -> torch.Tensor:
     return t.float() if t.is_floating_point() else t.long()
 
 
-def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+def batch_indices(n: int, batch_size: int,
+                  generator: torch.Generator | np.random.Generator) -> list[torch.Tensor]:
     """Index batches of one shuffled pass over ``n`` samples.
 
     Parameters
     ----------
     n : int >= 1
     batch_size : int >= 1
-    generator : torch.Generator
-        Draws the order.
+    generator : torch.Generator or numpy.random.Generator
+        Draws the order: ``torch.randperm(n, generator=generator)``, or
+        ``generator.permutation(n)`` for a NumPy generator (one draw per pass, so a
+        method whose results were drawn that way keeps its numbers).
 
     Returns
     -------
@@ -87,7 +90,10 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> list[t
         Batches of ``min(n, batch_size)`` indices; a trailing batch of one sample is
         merged into the one before it.
     """
-    order = torch.randperm(n, generator=generator)
+    if isinstance(generator, np.random.Generator):
+        order = torch.from_numpy(generator.permutation(n).astype(np.int64, copy=False))
+    else:
+        order = torch.randperm(n, generator=generator)
     b = max(1, min(n, int(batch_size)))
     starts = list(range(0, n, b))
     if len(starts) > 1 and n - starts[-1] < 2:

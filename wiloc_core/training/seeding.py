@@ -46,17 +46,26 @@ def torch_generator(seed: int, stream: str) -> torch.Generator:
 
 
 @contextmanager
-def isolated_torch_rng(seed: int, stream: str, device: torch.device | None = None):
+def isolated_torch_rng(seed: int, stream: str | None, device: torch.device | None = None):
     """Run a block with torch's default generators seeded for ``stream``, then restore them.
 
     Layers that draw from torch's global generators (weight initialisers, dropout) see a
     seeded stream inside the block; outside it the caller's global state is unchanged.
     Not thread-safe: two threads in one process share those generators.
+
+    ``stream=None`` seeds the generators with ``seed`` itself, as
+    ``torch.manual_seed(seed)`` would (for methods whose committed results were drawn
+    that way; new code names a stream).
     """
     cuda = []
     if device is not None and device.type == "cuda":
         cuda = [torch.cuda.current_device() if device.index is None else device.index]
-    value = derive_seed(seed, stream)
+    if stream is None:
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ParameterError("seed", "an integer >= 0", seed)
+        value = int(seed)
+    else:
+        value = derive_seed(seed, stream)
     with torch.random.fork_rng(devices=cuda):
         torch.random.default_generator.manual_seed(value)
         for index in cuda:
