@@ -470,3 +470,15 @@ def test_changes_under_results_do_not_make_a_run_dirty(tmp_path, monkeypatch):
     assert len(commit) == 40 and not dirty
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_commit()[1] is True
+
+
+def test_training_devices_go_to_provenance_only(tmp_path):
+    """Where networks trained is provenance, like the machine: never summary or tables."""
+    from wiloc_core.results import ResultSet
+
+    res = ResultSet("07-demo", profile="quick", seed=0, data_kind="real", out_dir=tmp_path)
+    assert res.devices(["cpu", "cuda:0 (NVIDIA H200)", "cpu"]) == ["cpu", "cuda:0 (NVIDIA H200)"]
+    res.save()
+    assert json.loads((tmp_path / "provenance.json").read_text())["devices"] == [
+        "cpu", "cuda:0 (NVIDIA H200)"]
+    assert "cuda" not in (tmp_path / "summary.json").read_text()

@@ -146,6 +146,8 @@ class CommittedRun:
             text += " Overrides: " + "; ".join(
                 f"`{name}` {v.get('preset')!r} → {v.get('run')!r}" if isinstance(v, dict) else f"`{name}`"
                 for name, v in sorted(overrides.items())) + "."
+        if p.get("devices"):
+            text += " Trained on: " + ", ".join(p["devices"]) + "."
         packages = [f"{name} {version}" for name, version in (p.get("packages") or {}).items()
                     if version != "absent"]
         if packages:

@@ -83,6 +83,7 @@ class ResultSet:
         self.tables: list[str] = []
         self.figures: list[str] = []
         self.timings: dict[str, dict] = {}
+        self.training_devices: list[str] = []
         self._started = time.perf_counter()
 
     # -- adding results ---------------------------------------------------------------
@@ -129,6 +130,15 @@ class ResultSet:
         if glue:
             _glue(key, value)
         return value
+
+    def devices(self, devices) -> list[str]:
+        """Record the devices the run's networks trained on (``describe_device`` strings).
+
+        They go to ``provenance.json`` (under ``devices``): where a network trained says
+        how a run was made, like the machine, and on a CPU it does not change a number.
+        """
+        self.training_devices = sorted({str(d) for d in devices})
+        return self.training_devices
 
     def compare(self, paper: str, item: str, row: str, column: str, ours, *, unit: str | None = None,
                 data_kind: str | None = None, effect=None, n_seeds: int | None = None,
@@ -217,6 +227,8 @@ class ResultSet:
         record.update(base_profile=self.base_profile, overrides=self.overrides)
         if self.timings:
             record["timings"] = self.timings
+        if self.training_devices:
+            record["devices"] = self.training_devices
         atomic.write_json(self.out_dir / "provenance.json", record)
         return self.out_dir
 
