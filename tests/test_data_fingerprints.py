@@ -177,6 +177,44 @@ def test_bad_mat_fields_raise_one_error_naming_file_and_field(tmp_path, changes,
     assert str(path) in str(info.value) and field in str(info.value)
 
 
+def test_ids_within_1e_6_of_an_integer_are_that_integer(tmp_path):
+    # TUT1.mat stores a floor as 3.0000000000000004; both id columns get the rule
+    labels = _labels(4)
+    labels[1, 3] = 3 + 4e-16
+    labels[2, 3] = 2 - 5e-7
+    labels[3, 4] = 1 + 1e-9
+    assert labels[1, 3] != 3  # the noise survives in the file
+    path = _write_mat(tmp_path / "TUT1-like.mat", trainingLabels=labels)
+    dataset = read_mat_fingerprints(path)
+    np.testing.assert_array_equal(dataset.train.floor, [0, 3, 2, 1])
+    np.testing.assert_array_equal(dataset.train.building, [0, 0, 0, 1])
+    assert dataset.train.floor.dtype == np.int64
+
+
+@pytest.mark.parametrize("column, value", [(3, 2.5), (3, 3 + 2e-6), (4, 0.999)])
+def test_ids_farther_from_an_integer_are_refused_with_row_and_value(tmp_path, column, value):
+    labels = _labels(4)
+    labels[2, column] = value
+    path = _write_mat(tmp_path / "bad-floor.mat", trainingLabels=labels)
+    with pytest.raises(DataFormatError) as info:
+        read_mat_fingerprints(path)
+    message = str(info.value)
+    name = ("floor", "building")[column - 3]
+    assert info.value.field == "database.trainingLabels" and "integer floor and building ids" in info.value.expected
+    assert str(path) in message and f"column '{name}'" in message and "at row 2" in message
+    assert repr(value) in message
+
+
+def test_uts_floor_ids_get_the_same_rule(tmp_path):
+    path = _write_uts(tmp_path / "UTS_near.csv")
+    path.write_text(path.read_text().replace(",3,New IT", ",3.0000000000000004,New IT"))
+    np.testing.assert_array_equal(read_uts_csv(path).test.floor, [3, -2])
+    path.write_text(path.read_text().replace(",-2,New IT", ",-2.5,New IT"))
+    with pytest.raises(DataFormatError) as info:
+        read_uts_csv(path)
+    assert info.value.field == "Floor_ID" and "-2.5" in str(info.value) and "row 1" in str(info.value)
+
+
 def test_mat_without_database_variable(tmp_path):
     import scipy.io
 

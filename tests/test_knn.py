@@ -58,3 +58,177 @@ def test_grouped_split_keeps_reference_points_together():
     assert groups.tolist() == np.repeat(np.arange(20), 2).tolist()
     _, grouped = choose_k(x, xy, [1], seed=1, groups=groups)
     assert ungrouped[1] < 1.0 <= grouped[1]
+
+
+# -- representations and distances (Torres-Sospedra et al. 2015) -------------------------
+from scipy.spatial import distance as scipy_distance  # noqa: E402
+
+from wiloc_core.methods.knn import (  # noqa: E402
+    DISTANCES,
+    REPRESENTATIONS,
+    KNNConfig,
+    bar_settings,
+    lowest_reading,
+    pairwise_distances,
+    represent,
+    select_configuration,
+)
+
+#: Two scans of four APs, dBm, 100 = not heard.
+RSS = np.array([[-40.0, -80.0, 100.0, -100.0],
+                [100.0, -60.0, -90.0, 100.0]])
+
+
+def test_lowest_reading_ignores_not_heard_markers():
+    assert lowest_reading(RSS) == -100.0
+    with pytest.raises(ParameterError, match="rss"):
+        lowest_reading(np.full((2, 3), 100.0))
+
+
+def test_representations_by_hand():
+    # min = -100: pos = r + 100 -> [[60, 20, 0, 0], [0, 40, 10, 0]]
+    pos = np.array([[60.0, 20.0, 0.0, 0.0], [0.0, 40.0, 10.0, 0.0]])
+    np.testing.assert_allclose(represent(RSS, "positive", -100.0), pos)
+    np.testing.assert_allclose(represent(RSS, "exponential", -100.0),
+                               np.exp(pos / 24.0) / np.exp(100.0 / 24.0))
+    np.testing.assert_allclose(represent(RSS, "powed", -100.0), (pos / 100.0) ** np.e)
+    # 0 dBm maps to 1 in exponential and powed; a missing AP to exp(min/alpha) and 0.
+    top = represent(np.array([[0.0, 100.0]]), "exponential", -100.0)
+    np.testing.assert_allclose(top, [[1.0, np.exp(-100.0 / 24.0)]])
+    np.testing.assert_allclose(represent(np.array([[0.0, 100.0]]), "powed", -100.0), [[1.0, 0.0]])
+    with pytest.raises(ParameterError, match="representation"):
+        represent(RSS, "logarithmic", -100.0)
+    with pytest.raises(ParameterError, match="min_rss"):
+        represent(RSS, "powed", 5.0)
+
+
+@pytest.mark.parametrize("representation", REPRESENTATIONS)
+@pytest.mark.parametrize("name, scipy_name", [("euclidean", "euclidean"),
+                                              ("manhattan", "cityblock"),
+                                              ("sorensen", "braycurtis")])
+def test_distances_match_scipy(representation, name, scipy_name):
+    gen = np.random.default_rng(1)
+    rss = np.where(gen.random((30, 40)) < 0.15, gen.integers(-100, -30, (30, 40)), 100.0)
+    x = represent(rss, representation, -100.0)
+    expected = scipy_distance.cdist(x[:7], x, metric=scipy_name)
+    # Euclidean goes through |a|^2 + |b|^2 - 2 a.b: a square root of rounding near 0.
+    atol = 1e-7 if name == "euclidean" else 1e-12
+    np.testing.assert_allclose(pairwise_distances(x[:7], x, name), expected, atol=atol)
+
+
+def test_squared_chord_by_hand_and_as_sqeuclidean_of_roots():
+    a, b = np.array([[4.0, 9.0, 0.0]]), np.array([[1.0, 16.0, 25.0]])
+    # (2-1)^2 + (3-4)^2 + (0-5)^2 = 27
+    np.testing.assert_allclose(pairwise_distances(a, b, "squared_chord"), [[27.0]])
+    gen = np.random.default_rng(2)
+    x = gen.random((10, 6)) * (gen.random((10, 6)) < 0.5)
+    np.testing.assert_allclose(pairwise_distances(x, x, "squared_chord"),
+                               scipy_distance.cdist(np.sqrt(x), np.sqrt(x), "sqeuclidean"),
+                               atol=1e-12)
+
+
+def test_sorensen_closed_form_and_edge_cases():
+    a, b = np.array([[1.0, 0.0, 3.0]]), np.array([[0.0, 2.0, 1.0]])
+    # |1| + |2| + |2| = 5 over 1 + 2 + 4 = 7
+    np.testing.assert_allclose(pairwise_distances(a, b, "sorensen"), [[5 / 7]])
+    zero = np.zeros((1, 3))
+    np.testing.assert_allclose(pairwise_distances(zero, zero, "sorensen"), [[0.0]])
+    with pytest.raises(ParameterError, match="non-negative"):
+        pairwise_distances(-a, b, "sorensen")
+
+
+def test_manhattan_sparse_and_dense_paths_agree_with_negative_values():
+    gen = np.random.default_rng(3)
+    sparse = np.where(gen.random((20, 50)) < 0.05, gen.normal(size=(20, 50)), 0.0) - 2.0
+    dense = gen.normal(size=(20, 50))
+    for x in (sparse, dense):
+        np.testing.assert_allclose(pairwise_distances(x[:5], x, "manhattan"),
+                                   scipy_distance.cdist(x[:5], x, "cityblock"), atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", DISTANCES)
+def test_neighbours_in_blocks_equal_one_pass(metric, monkeypatch):
+    from wiloc_core.methods import knn
+
+    gen = np.random.default_rng(4)
+    x = represent(np.where(gen.random((60, 30)) < 0.2, gen.integers(-95, -40, (60, 30)), 100.0),
+                  "positive", -100.0)
+    whole = neighbours(x, x[:25], 4, metric)
+    monkeypatch.setattr(knn, "QUERY_BLOCK", 7)
+    blocked = neighbours(x, x[:25], 4, metric)
+    np.testing.assert_array_equal(whole[0], blocked[0])
+    np.testing.assert_allclose(whole[1], blocked[1])
+    reference = {"euclidean": lambda a, b: scipy_distance.cdist(a, b, "euclidean"),
+                 "manhattan": lambda a, b: scipy_distance.cdist(a, b, "cityblock"),
+                 "sorensen": lambda a, b: scipy_distance.cdist(a, b, "braycurtis"),
+                 "squared_chord": lambda a, b: scipy_distance.cdist(np.sqrt(a), np.sqrt(b),
+                                                                    "sqeuclidean")}[metric]
+    order = np.argsort(reference(x[:25], x), axis=1, kind="stable")[:, :1]
+    np.testing.assert_array_equal(whole[0][:, :1], order)
+
+
+def test_selection_picks_the_configuration_that_locates():
+    # Ten reference points on a line, three scans each. AP 0 carries the position
+    # (-90 dBm at x = 0 up to -45 dBm at x = 9); AP 1 is a strong AP that every scan
+    # hears with large random swings. In positive/Euclidean the swings of AP 1 dominate;
+    # Sørensen on the powed representation too. Chosen only where the grid holds the
+    # pair that ignores AP 1 best, the selection must return the lowest validation error.
+    gen = np.random.default_rng(5)
+    x_m = np.repeat(np.arange(10.0), 3)
+    rss = np.stack([-90.0 + 5.0 * x_m, gen.uniform(-45.0, -30.0, size=30)], axis=1)
+    xy = np.stack([x_m, np.zeros_like(x_m)], axis=1)
+    groups = position_groups(xy)
+    best, errors = select_configuration(rss, xy, k_candidates=[1, 2, 3], groups=groups,
+                                        validation_fraction=0.3, seed=0, min_rss=-100.0)
+    assert isinstance(best, KNNConfig)
+    assert set(errors) == {(r, d) for r in REPRESENTATIONS for d in DISTANCES}
+    flat = {(r, d, k): e for (r, d), by_k in errors.items() for k, e in by_k.items()}
+    lowest = min(flat.values())
+    assert flat[(best.representation, best.distance, best.k)] == lowest
+    # and it is a real choice: some configuration is clearly worse than the chosen one
+    assert max(flat.values()) > lowest + 0.5
+    # a grid of one configuration returns it
+    only, _ = select_configuration(rss, xy, representations=["powed"], distances=["sorensen"],
+                                   k_candidates=[2], groups=groups, seed=0, min_rss=-100.0)
+    assert (only.representation, only.distance, only.k, only.min_rss) == ("powed", "sorensen", 2,
+                                                                         -100.0)
+
+
+def test_selection_on_a_hand_made_case_with_a_known_answer():
+    # Positions 0 to 5 m (two identical scans each); AP 0 reads the position in 10 dB
+    # steps. The held-out point (one of 1-4 m, seed chosen below) has a neighbour point on
+    # each side at the same distance: k = 1 finds one of them and errs 1 m; k = 4 takes
+    # both scans of both and averages them to the true position.
+    x_m = np.repeat([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 2)
+    rss = np.stack([-90.0 + 10.0 * x_m, np.full_like(x_m, 100.0)], axis=1)
+    xy = np.stack([x_m, np.zeros_like(x_m)], axis=1)
+    groups = position_groups(xy)
+    for seed in range(20):
+        from wiloc_core.methods.knn import _validation_split
+
+        _, val = _validation_split(groups, 0.2, seed)
+        if set(x_m[val]) <= {1.0, 2.0, 3.0, 4.0}:
+            break
+    best, errors = select_configuration(rss, xy, representations=["positive"],
+                                        distances=["euclidean", "manhattan"],
+                                        k_candidates=[1, 4], groups=groups, seed=seed,
+                                        min_rss=-100.0)
+    assert errors[("positive", "euclidean")][1] == pytest.approx(1.0)
+    assert errors[("positive", "euclidean")][4] == pytest.approx(0.0, abs=1e-4)
+    assert errors[("positive", "manhattan")] == pytest.approx(errors[("positive", "euclidean")])
+    # equal errors: the earlier distance of the list wins
+    assert (best.representation, best.distance, best.k) == ("positive", "euclidean", 4)
+
+
+def test_bar_settings_are_chapter_00s_grid():
+    quick, full = bar_settings("quick"), bar_settings("full")
+    assert set(quick) == {"representations", "distances", "k_candidates", "validation_fraction"}
+    assert full["representations"] == list(REPRESENTATIONS)
+    assert full["distances"] == list(DISTANCES)
+    assert bar_settings("paper") == full
+
+
+def test_config_describes_itself_for_a_page():
+    config = KNNConfig("powed", "sorensen", 13, -104.0)
+    assert config.describe() == "powed representation, Sørensen distance"
+    assert KNNConfig("positive", "squared_chord", 3, -104.0).describe().endswith("squared chord distance")

@@ -8,8 +8,13 @@ Typical use::
     print(uji.source_kind, uji.note)
     x = to_positive(uji.train.rss)           # float32, 0 = not detected, bigger = stronger
 
-Only NumPy is imported here; scipy.io, pandas and pooch are imported by the functions
-that need them.
+Only NumPy (and the NumPy-only scene simulator) is imported here; scipy.io, pandas and
+pooch are imported by the functions that need them.
+
+Modules, in the order data flows: ``manifest`` (names) -> ``resolve`` (local files)
+-> ``csv_table`` / ``fingerprints`` / ``rtt`` / ``ctf`` (readers) and ``synthetic``
+(stand-ins from the scene simulator), both building ``fingerprint_set`` containers ->
+``loaders`` (real file or stand-in, decided in one place).
 """
 
 from .download import fetch
@@ -18,12 +23,12 @@ from .fingerprints import (
     FingerprintDataset,
     FingerprintSet,
     load_fingerprint_file,
-    load_fingerprints,
     powed,
     read_mat_fingerprints,
     read_uts_csv,
     to_positive,
 )
+from .loaders import load_fingerprints
 from .manifest import DatasetEntry, get_entry, load_manifest
 from .resolve import Located, locate, sha256_file, verify_file
 from .rtt import GRID_M, RttSet, load_rtt, read_ap_positions, read_rtt_csv

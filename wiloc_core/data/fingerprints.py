@@ -1,4 +1,4 @@
-"""WiFi RSS fingerprint sets: containers, strict readers and the one preprocessing step.
+"""WiFi RSS fingerprint files: strict readers and the one preprocessing step.
 
 Conventions kept everywhere in wiloc:
 
@@ -7,8 +7,14 @@ Conventions kept everywhere in wiloc:
   lie in ``[-110, 0]`` dBm.
 - ``xy`` is float64 metres, shape ``[n_samples, 2]``, in each dataset's own frame
   (UJI1 uses projected map coordinates, the others local building coordinates).
-- ``floor`` and ``building`` are int64 ids as given by the dataset; ``height`` is
+- ``floor`` and ``building`` are int64 ids as given by the dataset (a stored id
+  within :data:`ID_TOLERANCE` = 1e-6 of an integer is that integer); ``height`` is
   float64 metres (NaN when the dataset has none, as for UTS).
+
+The containers (:class:`FingerprintSet`, :class:`FingerprintDataset`) and the
+constants live in :mod:`wiloc_core.data.fingerprint_set` and are re-exported here.
+Choosing between a real file and a simulated stand-in is :mod:`wiloc_core.data.loaders`'
+job, not this module's.
 
 Readers raise one :class:`~wiloc_core.errors.DataFormatError` per bad file, naming the
 file, the field and what was expected. ``scipy.io`` and ``pandas`` are imported
@@ -17,157 +23,30 @@ inside the readers, so importing this module is cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from wiloc_core.errors import DataFormatError, DatasetNotFoundError, ParameterError
 
-NOT_DETECTED = 100.0
-"""RSS marker for "access point not detected" (dBm files store it as +100)."""
+from .csv_table import read_csv_table
+from .fingerprint_set import (  # re-exported: callers import them from here too
+    NOT_DETECTED,
+    RSS_MAX_DBM,
+    RSS_MIN_DBM,
+    SPLITS,
+    FingerprintDataset,
+    FingerprintSet,
+)
 
-RSS_MIN_DBM = -110.0
-RSS_MAX_DBM = 0.0
 LABEL_COLUMNS = ("x", "y", "height", "floor", "building")
-SPLITS = ("train", "test")
-SOURCE_KINDS = ("real", "simulated")
+ID_TOLERANCE = 1e-6
+"""Floor and building ids this close to an integer are that integer.
+
+Some files of the family store ids as floats with rounding noise (``TUT1.mat`` has a
+floor of 3.0000000000000004); anything further from an integer is refused."""
 MAT_REQUIRED_FIELDS = ("trainingMacs", "testMacs", "trainingLabels", "testLabels")
 UTS_POSITION_COLUMNS = ("Pos_x", "Pos_y", "Floor_ID", "Building_ID")
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
-@dataclass(frozen=True, eq=False)  # arrays inside: compare by identity
-class FingerprintSet:
-    """One split (train or test) of a fingerprint dataset.
-
-    Arrays are converted to the dtypes below and made read-only on construction.
-
-    Attributes
-    ----------
-    rss : ndarray, float32, shape (n, n_aps)
-        RSS in dBm; ``NOT_DETECTED`` (+100) where the AP was not heard.
-    xy : ndarray, float64, shape (n, 2)
-        Horizontal position in metres.
-    height : ndarray, float64, shape (n,)
-        Height in metres (NaN when unknown).
-    floor : ndarray, int64, shape (n,)
-        Floor id.
-    building : ndarray, int64, shape (n,)
-        Building id.
-    name : str
-        Dataset name (``"UJI1"``).
-    split : str
-        ``"train"`` or ``"test"``.
-    source_kind : str
-        ``"real"`` or ``"simulated"``.
-    source : str
-        File path, or a description of the simulation.
-    building_names : tuple of str
-        Names behind the building ids when the file used names (UTS), else empty.
-    """
-
-    rss: np.ndarray
-    xy: np.ndarray
-    height: np.ndarray
-    floor: np.ndarray
-    building: np.ndarray
-    name: str
-    split: str
-    source_kind: str
-    source: str
-    building_names: tuple = field(default=())
-
-    def __post_init__(self):
-        rss = np.array(self.rss, dtype=np.float32, ndmin=2)
-        n = rss.shape[0]
-        xy = np.array(self.xy, dtype=np.float64)
-        if xy.size == 0:
-            xy = xy.reshape(0, 2)
-        if xy.ndim != 2 or xy.shape[1] != 2:
-            raise ParameterError("xy", "an array of shape (n, 2)", xy.shape)
-        columns = {
-            "rss": rss,
-            "xy": xy,
-            "height": np.array(self.height, dtype=np.float64).reshape(-1),
-            "floor": np.array(self.floor, dtype=np.int64).reshape(-1),
-            "building": np.array(self.building, dtype=np.int64).reshape(-1),
-        }
-        for key, value in columns.items():
-            if value.shape[0] != n:
-                raise ParameterError(key, f"{n} rows (as many as rss)", value.shape[0])
-            object.__setattr__(self, key, _readonly(value))
-        if self.split not in SPLITS:
-            raise ParameterError("split", f"one of {SPLITS}", self.split)
-        if self.source_kind not in SOURCE_KINDS:
-            raise ParameterError("source_kind", f"one of {SOURCE_KINDS}", self.source_kind)
-        object.__setattr__(self, "building_names", tuple(self.building_names))
-
-    @property
-    def n_samples(self) -> int:
-        """Number of fingerprints (rows)."""
-        return int(self.rss.shape[0])
-
-    @property
-    def n_aps(self) -> int:
-        """Number of access points (columns)."""
-        return int(self.rss.shape[1])
-
-    @property
-    def detected(self) -> np.ndarray:
-        """Bool mask, shape (n, n_aps): True where the AP was heard."""
-        return self.rss != NOT_DETECTED
-
-    @property
-    def detected_fraction_per_sample(self) -> np.ndarray:
-        """Fraction of APs heard in each fingerprint, float64, shape (n,)."""
-        if self.n_aps == 0:
-            return np.zeros(self.n_samples)
-        return self.detected.mean(axis=1, dtype=np.float64)
-
-    def __repr__(self) -> str:
-        return (f"FingerprintSet(name={self.name!r}, split={self.split!r}, n_samples={self.n_samples}, "
-                f"n_aps={self.n_aps}, source_kind={self.source_kind!r})")
-
-
-@dataclass(frozen=True, eq=False)  # arrays inside: compare by identity
-class FingerprintDataset:
-    """A train/test pair of :class:`FingerprintSet` sharing the same access points.
-
-    Attributes
-    ----------
-    train, test : FingerprintSet
-        The splits. ``train`` may be empty (0 rows), as for the test-only UTS file.
-    name : str
-        Dataset name.
-    source_kind : str
-        ``"real"`` or ``"simulated"``.
-    note : str
-        Empty for real data; for simulated data, why a simulation is used.
-    """
-
-    train: FingerprintSet
-    test: FingerprintSet
-    name: str
-    source_kind: str
-    note: str = ""
-
-    def __post_init__(self):
-        if self.train.n_aps != self.test.n_aps:
-            raise ParameterError("test", f"{self.train.n_aps} APs as in train", self.test.n_aps)
-
-    @property
-    def n_aps(self) -> int:
-        """Number of access points (columns of both splits)."""
-        return self.train.n_aps
-
-    def __repr__(self) -> str:
-        return (f"FingerprintDataset(name={self.name!r}, source_kind={self.source_kind!r}, "
-                f"train={self.train.n_samples}x{self.train.n_aps}, test={self.test.n_samples}x{self.test.n_aps})")
 
 
 # --------------------------------------------------------------------------------------
@@ -224,6 +103,11 @@ def powed(rss, floor_dbm: float = RSS_MIN_DBM, beta: float = float(np.e)) -> np.
 # --------------------------------------------------------------------------------------
 # Validation helpers
 # --------------------------------------------------------------------------------------
+
+
+def _near_integer(values: np.ndarray) -> np.ndarray:
+    """Bool mask: True where a value is within :data:`ID_TOLERANCE` of an integer."""
+    return np.abs(values - np.round(values)) <= ID_TOLERANCE
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
@@ -286,12 +170,14 @@ def check_labels(source, field_name: str, labels, n_rows: int, rows_of: str) -> 
     Returns
     -------
     ndarray, float64, shape (n_rows, 5)
+        Floor and building ids rounded to the nearest integer.
 
     Raises
     ------
     DataFormatError
-        Not numeric 2-D, not 5 columns, wrong row count, non-finite x/y/height, or
-        non-integer floor/building.
+        Not numeric 2-D, not 5 columns, wrong row count, non-finite x/y/height, or a
+        floor/building id farther than :data:`ID_TOLERANCE` from an integer (the
+        message names the column, the row and the value).
     """
     array = np.asarray(labels)
     if array.ndim != 2 or array.dtype.kind not in "iuf":
@@ -308,10 +194,13 @@ def check_labels(source, field_name: str, labels, n_rows: int, rows_of: str) -> 
         raise DataFormatError(source, field_name, "finite labels",
                               f"{array[row, col]} in column '{LABEL_COLUMNS[col]}' at row {row}")
     ids = array[:, 3:5]
-    if not np.array_equal(ids, np.round(ids)):
-        row, col = _first(ids != np.round(ids))
-        raise DataFormatError(source, field_name, "integer floor and building ids",
-                              f"{ids[row, col]} in column '{LABEL_COLUMNS[3 + col]}' at row {row}")
+    bad = ~_near_integer(ids)
+    if bad.any():
+        row, col = _first(bad)
+        raise DataFormatError(source, field_name, f"integer floor and building ids (within {ID_TOLERANCE:g})",
+                              f"{float(ids[row, col])!r} in column '{LABEL_COLUMNS[3 + col]}' at row {row}"
+                              f" ({int(bad.sum())} such values)")
+    array[:, 3:5] = np.round(ids)
     return array
 
 
@@ -410,29 +299,18 @@ def read_mat_fingerprints(path, name: str | None = None) -> FingerprintDataset:
 # --------------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path):
-    import pandas as pd  # lazy
-
-    try:
-        return pd.read_csv(path, low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else ""
-        raise DataFormatError(path, "(file)", "a CSV file with a header row",
-                              f"{type(exc).__name__}: {reason}") from exc
-
-
 def _numeric_column(path, frame, column: str, integer: bool = False) -> np.ndarray:
     import pandas as pd  # lazy
 
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if integer:
-        bad |= np.isfinite(values) & (values != np.round(values))
+        bad |= np.isfinite(values) & ~_near_integer(values)
     if bad.any():
         row = int(np.argmax(bad))
-        kind = "integers" if integer else "finite numbers"
+        kind = f"integers (within {ID_TOLERANCE:g})" if integer else "finite numbers"
         raise DataFormatError(path, column, kind, f"{frame[column].iloc[row]!r} at row {row}")
-    return values
+    return np.round(values) if integer else values
 
 
 def _building_ids(path, frame) -> tuple[np.ndarray, tuple]:
@@ -478,7 +356,7 @@ def read_uts_csv(path, name: str = "UTS", split: str = "test") -> FingerprintDat
     path = _existing(path)
     if split not in SPLITS:
         raise ParameterError("split", f"one of {SPLITS}", split)
-    frame = _read_csv(path)
+    frame = read_csv_table(path)
     waps = [c for c in frame.columns if str(c).startswith("WAP")]
     if not waps:
         raise DataFormatError(path, "WAP001", "RSS columns named WAP001, WAP002, ...",
@@ -530,54 +408,3 @@ def load_fingerprint_file(path, name: str | None = None) -> FingerprintDataset:
         default = "UTS" if path.stem.upper().startswith("UTS") else path.stem
         return read_uts_csv(path, name=name or default)
     raise DataFormatError(path, "(file)", "a .mat or .csv fingerprint file", f"suffix '{path.suffix}'")
-
-
-def load_fingerprints(name: str, source: str = "auto", seed=0, verify: bool = True) -> FingerprintDataset:
-    """Load a named fingerprint dataset, real when available.
-
-    Parameters
-    ----------
-    name : str
-        Manifest name: ``"UJI1"``, ``"TUT3"``, ``"TUT5"``, ``"LIB1"`` or ``"UTS"``.
-    source : {"auto", "real", "simulated"}, default "auto"
-        ``"real"`` reads the local file (see :func:`wiloc_core.data.locate`) and fails
-        when it is missing; ``"simulated"`` returns :func:`synthetic_fingerprints`;
-        ``"auto"`` reads the real file when found and otherwise falls back to the
-        simulation, saying so in ``note``. A file with the wrong sha256 is an error
-        in every mode (never silently replaced by a simulation).
-    seed : int or numpy.random.Generator, default 0
-        Seed of the simulation (unused for real data).
-    verify : bool, default True
-        Check the real file's sha256 against the manifest.
-
-    Raises
-    ------
-    DatasetNotFoundError
-        ``source="real"`` and no local copy; the message says how to set
-        ``WILOC_DATA`` or to run ``wiloc data fetch NAME``.
-    ChecksumError
-        The local file's sha256 differs from the manifest.
-    """
-    from .manifest import get_entry
-    from .resolve import locate, not_found_message
-    from .synthetic import synthetic_fingerprints
-
-    if source not in ("auto", "real", "simulated"):
-        raise ParameterError("source", "'auto', 'real' or 'simulated'", source)
-    entry = get_entry(name)
-    if entry.kind != "fingerprint":
-        raise ParameterError("name", "a fingerprint dataset", f"{entry.name} ({entry.kind})")
-    if source == "simulated":
-        return synthetic_fingerprints(entry.name, seed=seed)
-    try:
-        found = locate(entry, verify=verify)
-    except DatasetNotFoundError:
-        if source == "real":
-            raise DatasetNotFoundError(not_found_message(entry)) from None
-        dataset = synthetic_fingerprints(entry.name, seed=seed)
-        note = (f"No local copy of the real {entry.name} data was found, so this is a simulated stand-in "
-                f"(log-distance path-loss model). {dataset.note} To use the real data: "
-                f"{not_found_message(entry).split('; ', 1)[1]}.")
-        return FingerprintDataset(train=dataset.train, test=dataset.test, name=dataset.name,
-                                  source_kind="simulated", note=note)
-    return load_fingerprint_file(found.path, name=entry.name)

@@ -46,6 +46,8 @@ import numpy as np
 
 from wiloc_core.errors import DataFormatError, DatasetNotFoundError, ParameterError
 
+from .csv_table import read_csv_table
+
 GRID_M = 0.6
 """Metres per unit of the X, Y columns and of AP_positions.txt."""
 
@@ -237,6 +239,24 @@ def _columns_to_keep(path, rtt, rss, n_positions: int | None, ap_numbers, room) 
     return used
 
 
+def room_and_split(path) -> tuple[str, str] | None:
+    """Room and split named by a data file of this dataset, or ``None``.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``database_<room>_<split>.csv``, optionally with a ``_<n>`` suffix after the split.
+
+    Returns
+    -------
+    (str, str) or None
+        ``("office", "test")`` for ``database_office_test.csv``; ``None`` when the
+        name does not follow the pattern.
+    """
+    match = _FILE.match(Path(path).stem)
+    return (match.group("room"), match.group("split")) if match else None
+
+
 def read_rtt_csv(path, ap_positions: np.ndarray | None = None, room: str | None = None,
                  split: str | None = None, grid_m: float = GRID_M) -> RttSet:
     """Read one RTT/RSS CSV of the Feng-Nguyen-Luo dataset.
@@ -267,12 +287,10 @@ def read_rtt_csv(path, ap_positions: np.ndarray | None = None, room: str | None 
     path = Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"{path}: no such file")
-    match = _FILE.match(path.stem)
-    room = room or (match.group("room") if match else path.stem)
-    split = split if split is not None else (match.group("split") if match else "")
-    from .fingerprints import _read_csv
-
-    frame = _read_csv(path)
+    named = room_and_split(path)
+    room = room or (named[0] if named else path.stem)
+    split = split if split is not None else (named[1] if named else "")
+    frame = read_csv_table(path)
     for column in ("X", "Y", "LOS APs"):
         if column not in frame.columns:
             raise DataFormatError(path, column, f"a column named '{column}'", "no such column")

@@ -37,16 +37,16 @@ def _fingerprint_summary(dataset: FingerprintDataset) -> dict:
 
 
 def _rtt_summary(path: Path) -> dict:
-    from .rtt import _FILE, read_ap_positions, read_rtt_csv
+    from .rtt import read_ap_positions, read_rtt_csv, room_and_split
 
     if path.suffix.lower() == ".txt":
         rooms = read_ap_positions(path)
         return {"rooms": {room: int(xy.shape[0]) for room, xy in rooms.items()}}
     positions = None
-    match = _FILE.match(path.stem)
+    named = room_and_split(path)
     sibling = path.parent / "AP_positions.txt"
-    if match and sibling.is_file():
-        positions = read_ap_positions(sibling).get(match.group("room"))
+    if named and sibling.is_file():
+        positions = read_ap_positions(sibling).get(named[0])
     data = read_rtt_csv(path, ap_positions=positions)
     return {
         "room": data.room,

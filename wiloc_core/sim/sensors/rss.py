@@ -58,7 +58,8 @@ def shadowing_db(positions, sigma_db: float, *, decorrelation_m: float | None = 
 def rss_dbm(paths: PathSet, *, tx_power_dbm: float = 20.0, antenna_gain_dbi: float = 0.0,
             shadowing_sigma_db: float = 0.0, decorrelation_m: float | None = None,
             mode: str = "incoherent", subcarrier_freqs_hz=None, quantize: bool = False,
-            sensitivity_dbm: float | None = None, seed=None) -> np.ndarray:
+            sensitivity_dbm: float | None = None, penetration_loss_db=0.0,
+            seed=None) -> np.ndarray:
     """Received power in dBm for every link.
 
     Parameters
@@ -81,6 +82,11 @@ def rss_dbm(paths: PathSet, *, tx_power_dbm: float = 20.0, antenna_gain_dbi: flo
         Round to integer dBm as drivers report RSSI (phy-facts §4.1).
     sensitivity_dbm : float, optional
         Values below this floor are returned as NaN (not detected).
+    penetration_loss_db : float or array_like, shape (n_links,)
+        Loss of obstacles the traced paths do not contain (floor slabs, an outer
+        wall between an AP outside and a receiver inside: the floor and wall
+        attenuation factors of Seidel & Rappaport 1992), dB >= 0, applied before
+        quantisation and the sensitivity floor.
     seed : int or numpy.random.Generator
 
     Returns
@@ -97,7 +103,11 @@ def rss_dbm(paths: PathSet, *, tx_power_dbm: float = 20.0, antenna_gain_dbi: flo
         power = np.mean(np.abs(ctf(paths, subcarrier_freqs_hz)) ** 2, axis=1)
     else:
         raise ParameterError("mode", "'incoherent' or 'wideband'", mode)
-    out = tx_power_dbm + antenna_gain_dbi + 10 * np.log10(np.maximum(power, 1e-30))
+    loss = np.broadcast_to(np.asarray(penetration_loss_db, dtype=float), power.shape)
+    if np.any(~(loss >= 0)):
+        raise ParameterError("penetration_loss_db", "non-negative losses (dB), one per link or one for all",
+                             np.asarray(penetration_loss_db).min())
+    out = tx_power_dbm + antenna_gain_dbi + 10 * np.log10(np.maximum(power, 1e-30)) - loss
     if shadowing_sigma_db:
         out = out + shadowing_db(paths.rx, shadowing_sigma_db, decorrelation_m=decorrelation_m,
                                  seed=seed)
