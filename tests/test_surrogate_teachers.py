@@ -224,3 +224,94 @@ def test_the_chapters_row_labels_and_dataset_names_hit_the_registry():
         for t, share in ablations["fraction_cases"]:
             for variant in ("standalone", st.full_variant(model)):
                 assert has("Table 4", label(model, variant), f"{chapter.paper_name(t)} {100 * share:g}% MAE")
+
+
+def _spy_teacher(monkeypatch):
+    """Record every surrogate-teacher call: its condition, its noise, and (on the first
+    call) the teacher's weights."""
+    from wiloc_core.models.surrogate import SurrogateTeacher
+
+    calls, forward = [], SurrogateTeacher.forward
+
+    def spy(self, cond, noise=None, generator=None):
+        weights = ({k: v.detach().clone() for k, v in self.state_dict().items()}
+                   if not calls else None)
+        calls.append((cond.detach().clone(), noise.detach().clone(), weights))
+        return forward(self, cond, noise, generator)
+
+    monkeypatch.setattr(SurrogateTeacher, "forward", spy)
+    return calls
+
+
+#: Numbers of the default reading before ``teacher_input`` existed (same code path).
+GOLDEN_POSITION = {"g_mae": 0.6009869873523712, "sim": 0.6869769394397736,
+                   "distill_mae": 19.84468506018479}
+
+
+def test_teacher_input_modes_change_only_what_the_teacher_reads(domains, monkeypatch):
+    """Same seed, both readings: the same S_i, the same teacher architecture, initial
+    weights and noise; only the teacher's condition differs (true positions or zeros).
+    The default reading reproduces the numbers made before the setting existed."""
+    settings = _settings(3, lr=3e-3)
+    experts, seen = {}, {}
+    for reading in st.TEACHER_INPUTS:
+        calls = _spy_teacher(monkeypatch)
+        experts[reading] = st.train_expert("DNN", domains["B"], settings, ONE_CRITIC_STEP,
+                                           seed=2, teacher_input=reading)
+        seen[reading] = list(calls)
+        monkeypatch.undo()
+    pos, noi = experts["position"], experts["noise"]
+    for a, b in zip(pos.net.state_dict().values(), noi.net.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)  # S_i does not depend on the reading
+    assert pos.history["s_mae"] == noi.history["s_mae"]
+    assert pos.teacher.config == noi.teacher.config
+    assert len(seen["position"]) == len(seen["noise"])
+    for (c_pos, z_pos, _), (c_noi, z_noi, _) in zip(seen["position"], seen["noise"],
+                                                    strict=True):
+        torch.testing.assert_close(z_pos, z_noi, rtol=0, atol=0)  # the same noise draws
+        assert c_pos.shape == c_noi.shape and not torch.any(c_noi)
+        assert torch.all((c_pos >= 0) & (c_pos <= 1)) and torch.any(c_pos)
+    for k, w in seen["position"][0][2].items():  # the same initial teacher weights
+        torch.testing.assert_close(w, seen["noise"][0][2][k], rtol=0, atol=0)
+    # distilling: the teachers read the target batch's positions, or zeros
+    calls = _spy_teacher(monkeypatch)
+    st.distill("DNN", domains["A"], [noi.teacher], _settings(1), ONE_CRITIC_STEP,
+               constraints=("sim",), seed=2, teacher_input="noise")
+    assert calls and all(not torch.any(cond) for cond, _, _ in calls)
+    monkeypatch.undo()
+    # the default reading is the earlier code path, number for number
+    assert pos.history["g_mae"][-1] == pytest.approx(GOLDEN_POSITION["g_mae"], rel=1e-6)
+    assert pos.history["sim"][-1] == pytest.approx(GOLDEN_POSITION["sim"], rel=1e-6)
+    net = st.distill("DNN", domains["A"], [pos.teacher], settings, ONE_CRITIC_STEP, seed=2)
+    assert float(st.evaluate(net, domains["A"]).mean()) == pytest.approx(
+        GOLDEN_POSITION["distill_mae"], rel=1e-6)
+    with pytest.raises(ParameterError):
+        st.train_expert("DNN", domains["B"], settings, seed=2, teacher_input="labels")
+
+
+def test_teacher_input_enters_the_cache_key_only_when_not_the_default(domains):
+    """Stand-alone tasks are shared by both readings; experts and distilled networks
+    differ; the default's task parameters are those made before the setting existed."""
+    keys = {}
+    for reading in (None, *st.TEACHER_INPUTS):
+        cfg = _cfg() if reading is None else {**_cfg(), "teacher_input": reading}
+        plan = st._Plan(["DNN"], cfg, 0, {"progress": False})
+        expert = plan.expert("DNN", domains["B"])[1]
+        distilled = plan.distill("DNN", domains["A"], [], ("sim",), "+ DNN A")[1]
+        assert ("teacher_input" in expert.params) == (reading == "noise")
+        keys[reading] = (plan.standalone("DNN", domains["A"])[1].key(), expert.key(),
+                         distilled.key())
+    assert keys[None] == keys["position"]
+    assert keys["noise"][0] == keys["position"][0]
+    assert keys["noise"][1] != keys["position"][1] and keys["noise"][2] != keys["position"][2]
+
+
+def test_step_profile_splits_one_training_step():
+    from wiloc_core.methods.step_profile import STEP_PARTS, profile_step
+
+    parts = profile_step("DNN", 40, batch_size=8, n_steps=2, net_sizes={"DNN": {"hidden": [16]}})
+    assert set(parts) == {*STEP_PARTS, "total"}
+    assert all(parts[p] > 0 for p in STEP_PARTS)
+    assert parts["total"] == pytest.approx(sum(parts[p] for p in STEP_PARTS))
+    with pytest.raises(ParameterError):
+        profile_step("DNN", 40, n_steps=0)

@@ -122,6 +122,9 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "power_iters": 10,
             "n_common": 256,
             "net_sizes": None,
+            # what the surrogate teachers read besides noise: "position" (the sample's
+            # normalised position; our reading) or "noise" (Alg. 2's G_i(Noise))
+            "teacher_input": "position",
             "variants": ["standalone", "+++"],
         },
         "full": {
@@ -140,6 +143,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "power_iters": 10,
             "n_common": 256,
             "net_sizes": None,
+            "teacher_input": "position",
             "variants": ["standalone", "+++", "*", "**"],
         },
     },
@@ -162,6 +166,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "power_iters": 10,
             "n_common": 256,
             "net_sizes": None,
+            "teacher_input": "position",
             "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
             "fraction_rounds": 2,
             # Sources the paper did not have (Table 3 "more sources"), ~10 s on two cores.
@@ -183,6 +188,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "power_iters": 10,
             "n_common": 256,
             "net_sizes": None,
+            "teacher_input": "position",
             "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
             "fraction_rounds": 10,
             "extra_sources": ["TUT5", "LIB1"],

@@ -77,6 +77,8 @@ __all__ = [
     "CONSTRAINT_SETS",
     "Domain",
     "FrameworkSettings",
+    "TEACHER_INPUTS",
+    "teacher_condition",
     "coordinate_frame",
     "make_domain",
     "holdout",
@@ -106,9 +108,10 @@ VERSION = 1
 
 #: Where this implementation had to choose because the paper does not say.
 RECONSTRUCTION_NOTES = {
-    "teacher input": "teachers are conditioned on the sample's normalised position plus "
-                     "16-d noise (Alg. 2 writes G(Noise), but eqs. 1, 2 and 4 pair the k-th "
-                     "generated representation with sample k)",
+    "teacher input": "by default teachers are conditioned on the sample's normalised "
+                     "position plus 16-d noise (Alg. 2 writes G(Noise), but eqs. 1, 2 and 4 "
+                     "pair the k-th generated representation with sample k); "
+                     "teacher_input='noise' is Alg. 2's literal reading (position zeroed)",
     "generator loss": "Alg. 2 line 24 lists β1 J_MAE(S) + β2 J_MAE(G) + β3 J_Sim; we add "
                       "the WGAN adversarial term -E[C(G)] (weight 1), without which the "
                       "critic would not act; β = (1, 1, 1)",
@@ -134,6 +137,27 @@ CONSTRAINT_SETS = {
     "++": ("sim", "mi"),
     "+++": ("sim", "mi", "fi"),
 }
+
+
+#: What a surrogate teacher reads besides its noise (``teacher_input``): ``"position"``
+#: (the sample's normalised position; while distilling, the target sample's true one) or
+#: ``"noise"`` (Alg. 2's G_i(Noise): the position is replaced by zeros, so the teacher's
+#: architecture, initial weights and noise draws are those of ``"position"``).
+TEACHER_INPUTS = ("position", "noise")
+
+
+def _check_teacher_input(teacher_input: str) -> str:
+    if teacher_input not in TEACHER_INPUTS:
+        raise ParameterError("teacher_input", f"one of {TEACHER_INPUTS}", teacher_input)
+    return teacher_input
+
+
+def teacher_condition(yb: torch.Tensor, teacher_input: str = "position") -> torch.Tensor:
+    """The condition a surrogate teacher reads for positions ``yb`` [B, 2]: ``yb`` itself
+    (``"position"``) or zeros of its shape (``"noise"``: the teacher sees only its noise)."""
+    if _check_teacher_input(teacher_input) == "position":
+        return yb
+    return torch.zeros_like(yb)
 
 
 # -----------------------------------------------------------------------------------
@@ -372,7 +396,8 @@ class Expert:
 def train_expert(arch: str, domain: Domain, settings: TrainSettings,
                  framework: FrameworkSettings = FrameworkSettings(), *, seed: int = 0,
                  with_teacher: bool = True, net_sizes: dict | None = None,
-                 betas=(1.0, 1.0, 1.0), adversarial_weight: float = 1.0) -> Expert:
+                 betas=(1.0, 1.0, 1.0), adversarial_weight: float = 1.0,
+                 teacher_input: str = "position") -> Expert:
     """Expert training of Alg. 2 on one source dataset.
 
     Per mini-batch (X, Y): S_i(X) gives (Z^F, Z^E, Ŷ); the critic C_i takes
@@ -404,6 +429,8 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
         (``"teacher-init"``), the batch order, the dropout and the noise.
     net_sizes : dict, optional
         ``{arch: constructor kwargs}``.
+    teacher_input : {"position", "noise"}
+        What G_i reads besides its noise (:data:`TEACHER_INPUTS`); S_i does not depend on it.
 
     Returns
     -------
@@ -413,6 +440,7 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
         ``"sim"``, ``"critic"``.
     """
     start = time.perf_counter()
+    _check_teacher_input(teacher_input)
     device = resolve_device(settings.device)
     net = _new_net(arch, domain, seed, net_sizes).to(device)
     teacher = critic = None
@@ -448,16 +476,18 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
                 loss_s = L.j_mae(y_hat, yb)
                 if with_teacher:
                     real = z_e.detach()
+                    cond = teacher_condition(yb, teacher_input)
                     for _ in range(int(framework.critic_steps)):
                         with torch.no_grad():
-                            fake = teacher(yb, _noise(noise, len(yb), teacher.noise_dim, device))[1]
+                            fake = teacher(cond, _noise(noise, len(yb), teacher.noise_dim,
+                                                        device))[1]
                         loss_c = (L.critic_loss(critic(real), critic(fake))
                                   + framework.gp_weight * L.gradient_penalty(critic, real, fake,
                                                                              generator=noise))
                         opt_c.zero_grad()
                         loss_c.backward()
                         opt_c.step()
-                    fake = teacher(yb, _noise(noise, len(yb), teacher.noise_dim, device))[1]
+                    fake = teacher(cond, _noise(noise, len(yb), teacher.noise_dim, device))[1]
                     net.regressor.eval()
                     g_mae = L.j_mae(net.regress(fake), yb)
                     net.regressor.train()
@@ -512,7 +542,7 @@ def train_standalone(arch: str, domain: Domain, settings: TrainSettings, *, seed
 def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], settings: TrainSettings,
             framework: FrameworkSettings = FrameworkSettings(), *, constraints=("sim", "mi", "fi"),
             seed: int = 0, net_sizes: dict | None = None,
-            history: dict | None = None) -> nn.Module:
+            history: dict | None = None, teacher_input: str = "position") -> nn.Module:
     """Train a fresh target network with eq. 12 against frozen surrogate teachers.
 
     .. math:: J = \\bar\\lambda_1 J_{MAE} + \\bar\\lambda_2 \\sum_i J_{Sim}(Z^E_S, Z^E_{G_i})
@@ -533,11 +563,15 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
     history : dict, optional
         Filled with per-epoch means of ``"mae"``, ``"sim"``, ``"mi"``, ``"fi"`` and
         ``"val_mae"``, and with ``"best_epoch"``.
+    teacher_input : {"position", "noise"}
+        What the teachers read besides their noise (:data:`TEACHER_INPUTS`): the target
+        batch's true positions, or nothing (zeros).
 
     Returns
     -------
     FingerprintNet in eval mode, holding the best epoch's weights, on the settings' device.
     """
+    _check_teacher_input(teacher_input)
     constraints = set(constraints)
     unknown = constraints - {"sim", "mi", "fi"}
     if unknown:
@@ -583,7 +617,8 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
             for idx in batch_indices(len(x), settings.batch_size, order):
                 idx = idx.to(device)
                 loss, terms = distillation_loss(net, psi, teachers, x[idx], y[idx], constraints,
-                                                lam, framework.power_iters, noise)
+                                                lam, framework.power_iters, noise,
+                                                teacher_input=teacher_input)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -604,7 +639,8 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
 
 
 def distillation_loss(net, psi, teachers, xb: torch.Tensor, yb: torch.Tensor, constraints,
-                      lam, power_iters: int = 10, generator: torch.Generator | None = None):
+                      lam, power_iters: int = 10, generator: torch.Generator | None = None,
+                      teacher_input: str = "position"):
     """Eq. 12 on one batch: ``(loss, terms)`` with terms ``{"mae", "sim", "mi", "fi"}``.
 
     Parameters
@@ -617,10 +653,13 @@ def distillation_loss(net, psi, teachers, xb: torch.Tensor, yb: torch.Tensor, co
     lam : 4 normalised weights (λ̄1..λ̄4)
     generator : CPU torch.Generator for the teachers' noise, shuffles and power iteration
         (draws are made on the CPU and moved to the batch's device)
+    teacher_input : {"position", "noise"}
+        What the teachers read besides their noise (:func:`teacher_condition`).
     """
     z_f, z_e, y_hat = net(xb)
+    cond = teacher_condition(yb, teacher_input)
     with torch.no_grad():
-        modeled = [t(yb, _noise(generator, len(yb), t.noise_dim, yb.device))
+        modeled = [t(cond, _noise(generator, len(yb), t.noise_dim, yb.device))
                    for t in teachers] if constraints else []
     terms = {"mae": L.j_mae(y_hat, yb)}
     if "sim" in constraints:
@@ -765,8 +804,12 @@ def _state(module: nn.Module) -> dict:
 
 
 def expert_task(domain: Domain, *, arch: str, settings: TrainSettings,
-                framework: FrameworkSettings, seed: int, net_sizes: dict | None = None) -> dict:
+                framework: FrameworkSettings, seed: int, net_sizes: dict | None = None,
+                teacher_input: str = "position") -> dict:
     """Expert training on one source (:func:`train_expert`) as a sweep task.
+
+    ``teacher_input`` is one of :data:`TEACHER_INPUTS`; the drivers pass it only when it
+    is not ``"position"``, so the default's cache keys are those of earlier versions.
 
     Returns
     -------
@@ -774,7 +817,8 @@ def expert_task(domain: Domain, *, arch: str, settings: TrainSettings,
         ``"teacher"`` (``{"config", "state"}``: the surrogate teacher), ``"history"``,
         ``"best_epoch"``, ``"seconds"`` and ``"device"``.
     """
-    expert = train_expert(arch, domain, settings, framework, seed=seed, net_sizes=net_sizes)
+    expert = train_expert(arch, domain, settings, framework, seed=seed, net_sizes=net_sizes,
+                          teacher_input=teacher_input)
     return {"teacher": {"config": dict(expert.teacher.config), "state": _state(expert.teacher)},
             "history": expert.history, "best_epoch": expert.best_epoch,
             "seconds": expert.seconds, "device": expert.device}
@@ -805,8 +849,10 @@ def _teacher(spec: dict) -> SurrogateTeacher:
 
 
 def distill_task(data: dict, *, arch: str, settings: TrainSettings, framework: FrameworkSettings,
-                 constraints: list, seed: int, net_sizes: dict | None = None) -> dict:
-    """Expert distilling (:func:`distill`) as a sweep task.
+                 constraints: list, seed: int, net_sizes: dict | None = None,
+                 teacher_input: str = "position") -> dict:
+    """Expert distilling (:func:`distill`) as a sweep task (``teacher_input``: as in
+    :func:`expert_task`).
 
     Parameters
     ----------
@@ -823,7 +869,7 @@ def distill_task(data: dict, *, arch: str, settings: TrainSettings, framework: F
     history: dict = {}
     net = distill(arch, data["domain"], [_teacher(t) for t in data["teachers"]], settings,
                   framework, constraints=constraints, seed=seed, net_sizes=net_sizes,
-                  history=history)
+                  history=history, teacher_input=teacher_input)
     device = describe_device(next(net.parameters()).device)
     best = history.pop("best_epoch")
     return {"errors": evaluate(net, data["domain"]), "history": history, "best_epoch": best,
@@ -942,6 +988,11 @@ class _Plan:
         device = execution.pop("device", "auto")
         self.of, self.framework = settings_from(cfg, device), framework_from(cfg)
         self.net_sizes = cfg.get("net_sizes")
+        # only a non-default reading enters the task parameters (and the cache key): the
+        # default's keys stay those of runs made before the setting existed
+        self.teacher_input = _check_teacher_input(cfg.get("teacher_input", "position"))
+        self.reading = ({} if self.teacher_input == "position"
+                        else {"teacher_input": self.teacher_input})
         self.execution = {"n_jobs": 1, "scheduler": None, "cache": None, "progress": True,
                           **execution}
         self.run = FrameworkRun()
@@ -987,7 +1038,8 @@ class _Plan:
         label = f"expert {model} {domain.name}"
         return label, Task.create(expert_task, {
             "arch": model, "settings": self.of(domain.name), "framework": self.framework,
-            "seed": self.seed, "net_sizes": self.net_sizes}, data=domain, name=label)
+            "seed": self.seed, "net_sizes": self.net_sizes, **self.reading}, data=domain,
+            name=label)
 
     def standalone(self, model, domain: Domain, seed=None, label=None) -> tuple[str, Task]:
         label = label or f"standalone {model} {domain.name}"
@@ -1001,7 +1053,7 @@ class _Plan:
         return label, Task.create(distill_task, {
             "arch": model, "settings": self.of(domain.name), "framework": self.framework,
             "constraints": sorted(constraints), "seed": self.seed if seed is None else int(seed),
-            "net_sizes": self.net_sizes},
+            "net_sizes": self.net_sizes, **self.reading},
             data={"domain": domain, "teachers": teachers}, name=label)
 
     def transfer(self, kind, model, sources: list[Domain], target: Domain) -> tuple[str, Task]:
@@ -1051,7 +1103,7 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     models : list of architecture names
     cfg : dict
         Profile settings (``epochs``, ``lr`` per dataset, ``batch_size``, ``patience``,
-        ``val_fraction``, ...).
+        ``val_fraction``, ``teacher_input`` (default ``"position"``), ...).
     seed : int >= 0
     variants : subset of ("standalone", "+++", "*", "**")
         ``"+++"`` means the fully enhanced version (``++`` for bAaT).

@@ -12,7 +12,10 @@ the teacher knows something about sample k. We therefore condition the teacher o
 sample's location in the dataset's normalised frame (2 numbers in [0, 1]) besides a
 noise vector. While distilling, the teachers receive the *target* sample's normalised
 location, so the pairs (Z^E_S, Z^E_{G_i}) of eqs. 1, 4 and 11 refer to the same place
-in each building's own frame. This is our reading, not the paper's statement.
+in each building's own frame. This is our reading, not the paper's statement; the
+training code offers the literal one too (``teacher_input="noise"`` in
+:mod:`wiloc_core.methods.surrogate_teachers`: the condition is zeros, the architecture
+unchanged).
 
 Sizes [I]: noise 16, hidden 128, LeakyReLU(0.2). F^G is the first layer, E^G the last
 two (so Z^F_G is 128-d and Z^E_G has the specialized network's z_dim).
