@@ -58,7 +58,7 @@ def test_rss_slope_follows_the_configured_exponent(exponent):
     values = rss.rss_dbm(trace(scene, rx), shadowing_sigma_db=4.0, seed=3)
     p0, n = rss.fit_log_distance(d, values)
     assert n == pytest.approx(exponent, abs=0.15)
-    # Intercept: tx power + Friis at 1 m (40.05 dB at 2.4 GHz, phy-facts 2.1).
+    # Intercept: tx power + Friis at 1 m (40.05 dB at 2.4 GHz, Friis 1946).
     assert p0 == pytest.approx(20.0 - 40.05, abs=1.0)
 
 

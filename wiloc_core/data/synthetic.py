@@ -8,7 +8,7 @@ direct path to every fingerprint position and
 :func:`wiloc_core.sim.sensors.rss.rss_dbm` turns it into a phone's reading. Floors
 and outer walls enter as the sensor's penetration loss, which makes the reading the
 log-distance law with a floor attenuation factor (Seidel & Rappaport 1992; the RSS
-sensor's docstring, phy-facts §4.1):
+sensor's docstring):
 
 .. math::
 

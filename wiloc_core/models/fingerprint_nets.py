@@ -4,7 +4,7 @@ Paper 001 (§3.1) writes a specialized model as S = {F, E, R}: the **Framer** F 
 features Z^F from a batch of RSS fingerprints, the **Extractor** E turns them into the
 specialized representation Z^E, and the **Regressor** R maps Z^E to a 2-D location.
 The paper names four such networks but gives none of their sizes. Status of what is
-built here (see ``docs/architectures.md`` §1):
+built here, from each network's own paper (cited per row):
 
 =========  ===============================================================  ========
 network    source                                                           status

@@ -19,7 +19,7 @@ def frequency_grid(center_hz: float = 2.4e9, span_hz: float = 100e6, n_points: i
     """Uniform frequency grid ``f_m = f_c + (m - (N-1)/2) * span / (N-1)``.
 
     The default is the VNA grid of the CTF paper: 601 points over 100 MHz around
-    2.4 GHz, spacing 166.667 kHz (paper 000 §II-B; phy-facts §2.1).
+    2.4 GHz, spacing 166.667 kHz (paper 000 §II-B).
 
     Returns
     -------
@@ -61,10 +61,10 @@ def ctf(paths: PathSet, freqs_hz, *, reference_hz: float | None = None,
         phase 2 pi f tau (what a VNA measures).
     reference_hz : float, optional
         If given, evaluate at ``f - reference_hz`` (baseband CSI as an OFDM
-        receiver reports it, phy-facts §2.1) while keeping the amplitudes.
+        receiver reports it) while keeping the amplitudes.
     per_frequency_spreading : bool
         Scale each a_l by f_c / f, the exact Friis 1/f dependence (+-2 % over
-        100 MHz at 2.4 GHz, phy-facts §2.1). ``False`` keeps eq. (1) exactly.
+        100 MHz at 2.4 GHz). ``False`` keeps eq. (1) exactly.
     dtype : numpy complex dtype
 
     Returns
@@ -130,7 +130,7 @@ def impulse_response(H, freqs_hz, *, window: str = "hann", oversample: int = 4):
 
     The CTF on N uniform frequencies with spacing df gives the impulse response on
     delays t_k = k / (oversample * N * df), k = 0 ... oversample * N - 1, unambiguous
-    up to 1/df (6 us for the VNA grid, phy-facts §2.1); the delay resolution is
+    up to 1/df (6 us for the VNA grid of paper 000 §II-B); the delay resolution is
     about 1/B (10 ns for B = 100 MHz). A window lowers the sidelobes at the cost of a
     wider main lobe.
 

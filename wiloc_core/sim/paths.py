@@ -10,11 +10,11 @@ phase :math:`\\theta_l` collecting everything that is not propagation delay
 (reflection-coefficient phases, scattering phases). Three kinds of path exist:
 
 ``los``
-    The direct ray, :math:`a = \\lambda/(4\\pi d)` in free space (Friis; phy-facts
-    §2.1).
+    The direct ray, :math:`a = \\lambda/(4\\pi d)` in free space (Friis, Proc. IRE
+    34(5), 1946).
 ``wall``
     Specular wall reflections from the image method for a rectangular room
-    (Allen-Berkley lattice, phy-facts §2.2): the image of the transmitter behind
+    (Allen & Berkley, J. Acoust. Soc. Am. 65(4), 1979): the image of the transmitter behind
     the reflecting walls gives the path length, and each crossing multiplies the
     amplitude by the wall's Fresnel coefficient at the specular angle.
 ``clutter`` / ``person``
@@ -125,7 +125,7 @@ def image_lattice(max_order: int, *, floor_ceiling: bool = True):
     """Image indices of a rectangular room up to ``max_order`` reflections.
 
     Along one axis an image is ``x' = (1 - 2q) x_s + 2 n L`` with q in {0, 1} and
-    integer n (phy-facts §2.2). The unfolded ray to it crosses the wall at 0
+    integer n (Allen & Berkley 1979). The unfolded ray to it crosses the wall at 0
     ``|n - q|`` times and the wall at L ``|n|`` times.
 
     Returns

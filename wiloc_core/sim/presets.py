@@ -1,8 +1,8 @@
 """Scene presets for the papers' measurement setups, and one-call simulations.
 
 Every preset records where each of its numbers comes from in ``Preset.sources``:
-``paper NNN`` (the paper's text), ``phy-facts §x`` (the project's facts sheet,
-/work/shared/docs/phy-facts.md) or ``assumption`` (ours, because the paper does not
+``paper NNN`` (the paper's text), a standard or publication (IEEE 802.11, ITU-R,
+vendor documentation) or ``assumption`` (ours, because the paper does not
 say). Presets:
 
 =================  ===========================================================
@@ -39,7 +39,7 @@ _CTF_SOURCES = {
     "n_sweeps": "paper 000 §II-B: 10 sweeps per position",
     "clutter": "paper 000 §II-C ranks clutter high/medium/low/open; densities are assumptions",
     "room": "assumption (the paper gives no dimensions)",
-    "walls": "phy-facts §2.2 ITU-R P.2040 materials; the choice per wall is an assumption",
+    "walls": "ITU-R P.2040-3 Table 3 materials; the choice per wall is an assumption",
     "tx_position": "assumption: TX 1.5 m (corridor: 3 m along the axis; lab: 3.5 m) from the grid",
     "snr": "assumption: 30 dB per frequency point (a VNA on a short link)",
 }
@@ -165,14 +165,14 @@ def _lofi_preset(seed):
                   "duration_s": 300.0, "snr": 10**2.5},
         sources={
             "walk_area": "paper 002 §IV: 1.8 m x 4.8 m region, four vertices as reference points",
-            "rate_hz": "paper 002 §IV: 100 Hz ping replies; phy-facts §1.8",
+            "rate_hz": "paper 002 §IV: 100 Hz ping replies",
             "duration_s": "paper 002 §IV: each volunteer moved for 5 minutes",
             "carrier_hz": "paper 002 §IV: 2.4 GHz; channel 6 (2.437 GHz) is an assumption",
-            "fmt": "paper 002 / README: 52 usable subcarriers of HT-LTF (56 occupied); phy-facts §1.8",
+            "fmt": "paper 002 / README: 52 usable subcarriers of HT-LTF (56 occupied); ESP-IDF Wi-Fi guide, 'Channel State Information'",
             "devices": "paper 002 §IV: ESP32-S3 (one antenna) receiving from a home router",
-            "loss_rate": "assumption within phy-facts §1.8 (a few % at 100 Hz, bursty)",
+            "loss_rate": "assumption (a few % at 100 Hz, bursty)",
             "room": "assumption: 5 x 7 x 3 m laboratory; device placement at the area's short ends",
-            "person": "phy-facts §2.5: 6-10 dB LOS blockage at 2.4 GHz; 8 dB chosen",
+            "person": "knife-edge estimate after ITU-R P.526 (body 0.30-0.45 m wide): 6-10 dB LOS blockage at 2.4 GHz; 8 dB chosen",
         },
         description="LoFi-like room: router and ESP32 at the ends of a 1.8 x 4.8 m walking area")
 
@@ -207,7 +207,7 @@ def _eval_preset(seed):
             "rate_hz": "paper 003 §IV: transmitter at 100 Hz",
             "devices": "paper 003 §IV: TL-WDR4300 TX, OpenWiFi ADRV9364-Z7020 RX, one antenna each",
             "room": "assumption: 8 x 6 x 3 m conference room, TX and RX 6 m apart at 1 m height",
-            "person": "phy-facts §2.5: 8-15 dB LOS blockage at 5 GHz; 12 dB chosen",
+            "person": "knife-edge estimate after ITU-R P.526 (body 0.30-0.45 m wide): 8-15 dB LOS blockage at 5 GHz; 12 dB chosen",
         },
         description="EVAL-like conference room at 5.22 GHz with 25 standing spots")
 
@@ -235,7 +235,7 @@ def _wtn_preset(seed):
                     "assumption (1170 = 30 x 39)",
             "n_bursts": "paper 004 §IV: 200 measurements per position",
             "burst_size": "paper 004 §III: 10 range readings averaged per scan step "
-                          "(11 FTM frames give 10 RTTs, phy-facts §3.1)",
+                          "(11 FTM frames give 10 RTTs, IEEE 802.11-2020 §11.21.6)",
             "range_limits_m": "paper 004: ranges normalised to 1-20 m",
             "carrier_hz": "assumption: 5.18 GHz (channel 36); the paper does not say",
             "bandwidth_hz": "assumption: 40 MHz FTM (the paper does not say)",

@@ -36,7 +36,7 @@ def wavelength(frequency_hz):
 class Material:
     """A wall material described by the ITU-R P.2040 power-law model.
 
-    Relative permittivity and conductivity follow (phy-facts §2.2, [C] ITU2040)
+    Relative permittivity and conductivity follow (ITU-R P.2040-3, Table 3)
 
     .. math:: \\varepsilon_r = a f_{\\mathrm{GHz}}^b, \\qquad
               \\sigma = c f_{\\mathrm{GHz}}^d \\;\\mathrm{S/m},\\qquad
@@ -78,7 +78,7 @@ class Material:
                   \\Gamma_{TM} = \\frac{\\eta\\cos\\theta - \\sqrt{\\eta - \\sin^2\\theta}}
                                        {\\eta\\cos\\theta + \\sqrt{\\eta - \\sin^2\\theta}}
 
-        (phy-facts §2.2, textbook Fresnel equations).
+        (the Fresnel equations, e.g. Balanis, Advanced Engineering Electromagnetics).
 
         Parameters
         ----------
@@ -104,7 +104,7 @@ class Material:
         return (eta * cos_theta - root) / (eta * cos_theta + root)
 
 
-#: ITU-R P.2040 Table 3 coefficients (phy-facts §2.2, [C] ITU2040).
+#: ITU-R P.2040-3 Table 3 coefficients.
 MATERIALS: dict[str, Material] = {
     "concrete": Material("concrete", 5.24, 0.0, 0.0462, 0.7822),
     "brick": Material("brick", 3.91, 0.0, 0.0238, 0.16),
@@ -275,7 +275,7 @@ class Person:
     As a blocker, every path segment passing within ``radius_m`` of the body axis
     below ``height_m`` loses ``loss_db``; outside the radius the loss falls off as a
     Gaussian of width ``edge_m``, a smooth stand-in for knife-edge diffraction
-    around the body (phy-facts §2.5: 6-10 dB at 2.4 GHz, 8-15 dB at 5 GHz for a
+    around the body (our knife-edge estimate after ITU-R P.526: 6-10 dB at 2.4 GHz, 8-15 dB at 5 GHz for a
     blocked LOS, 1-3 dB when only the first Fresnel zone is clipped; [I]).
     As a scatterer it adds one path TX -> torso -> RX with radar cross-section
     ``rcs_m2`` (our assumption: ~1 m^2 at 2-5 GHz).
@@ -345,7 +345,7 @@ class Scene:
         Exponent n of the spreading law :math:`a \\propto (d/d_0)^{-n/2}` with
         :math:`d_0 = 1` m. ``2`` is free-space (Friis) spreading and makes the LOS
         amplitude exactly lambda / (4 pi d); larger values lump unmodelled losses
-        (phy-facts §4.1: indoor n = 2-3.5, [I]).
+        (typical indoor n = 2-3.5, Rappaport, Wireless Communications, §4.11).
     name : str
     """
 

@@ -1,25 +1,25 @@
 """ESP32-style 802.11n HT20 channel state information (CSI).
 
 A CSI frame is the channel of eq. (1) sampled on the occupied subcarriers
-``f_c + k * 312.5 kHz`` (phy-facts §1.1-1.2) and then distorted the way a
-commodity receiver distorts it (phy-facts §1.7-1.8):
+``f_c + k * 312.5 kHz`` (IEEE 802.11-2020 §17.3.2, §19.3) and then distorted the way a
+commodity receiver distorts it (Xie, Li and Li, MobiCom 2015; the ESP-IDF Wi-Fi guide, 'Channel State Information'):
 
 .. math:: \\hat H_{n,k} = Q_8\\left( 10^{g_n/20} \\left[ H_{n,k}
           e^{j(\\beta_n - 2\\pi k \\delta_n / 64)} + W_{n,k} \\right] \\right)
 
 - ``beta_n ~ U[-pi, pi)``: random common phase per packet (residual CFO and PLL
-  start phase, phy-facts §1.7, §1.8 "Phase behaviour");
+  start phase; Xie et al. 2015);
 - ``delta_n``: timing offset in samples (packet-detection delay plus the SFO slope),
-  a linear phase slope of -2 pi delta / 64 per subcarrier (phy-facts §1.6);
+  a linear phase slope of -2 pi delta / 64 per subcarrier (Speth et al., IEEE Trans. Commun. 47(11), 1999);
 - ``W``: receiver noise at a given SNR;
 - ``g_n``: automatic gain control in integer dB steps that keeps the CSI magnitude
   near a target, with hysteresis and occasional jumps; reported per packet so it
-  can be compensated (phy-facts §1.8 "AGC / FFT gain jumps", [C] ESPCSI; the jump
+  can be compensated (the gain-compensation API of Espressif's esp-csi; the jump
   process is our assumption);
-- ``Q_8``: rounding to int8 for the real and imaginary parts (phy-facts §1.8);
+- ``Q_8``: rounding to int8 for the real and imaginary parts (ESP-IDF Wi-Fi guide);
 - packet loss from a Gilbert-Elliott two-state Markov chain, parameterised by the
-  long-run loss rate and the mean burst length (phy-facts §1.8 "Rate and loss":
-  a few % at 100 Hz, bursty; [I]).
+  long-run loss rate and the mean burst length (our assumption: a few % at
+  100 Hz, bursty).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from wiloc_core.sim.channel import ctf
 from wiloc_core.sim.paths import PathSet
 from wiloc_core.sim.sensors.vna import check_snr
 
-#: OFDM subcarrier spacing of 20 MHz 802.11 (Hz), phy-facts §1.1.
+#: OFDM subcarrier spacing of 20 MHz 802.11 (Hz), IEEE 802.11-2020 §17.3.2.
 SUBCARRIER_SPACING_HZ = 312.5e3
-#: FFT size of 20 MHz 802.11, phy-facts §1.1.
+#: FFT size of 20 MHz 802.11, IEEE 802.11-2020 §17.3.2.
 N_FFT = 64
 
 
@@ -44,7 +44,7 @@ def subcarrier_indices(fmt: str = "ht20") -> np.ndarray:
     """Occupied subcarrier indices k (relative to DC), ascending; int64.
 
     ``"ht20"``: HT-LTF, k = -28..-1, 1..28 (56 values); ``"lltf"``: legacy LTF,
-    k = -26..-1, 1..26 (52 values). phy-facts §1.2 and §1.8 ([C] ESPIDF).
+    k = -26..-1, 1..26 (52 values). IEEE 802.11-2020 §17.3.5 and the ESP-IDF Wi-Fi guide.
     """
     edge = {"ht20": 28, "lltf": 26}.get(fmt)
     if edge is None:
@@ -172,7 +172,7 @@ class CsiFrames:
         """The frames as ESP32 CSI buffers of one 20 MHz LTF field.
 
         64 entries in FFT order (k = 0..31 then -32..-1), two int8 each, imaginary
-        first then real (phy-facts §1.8, [C] ESPIDF); unused bins are 0.
+        first then real (ESP-IDF Wi-Fi guide, 'Channel State Information'); unused bins are 0.
 
         Returns
         -------
@@ -199,7 +199,7 @@ def esp32_csi(paths: PathSet, *, rate_hz: float = 100.0, fmt: str = "ht20", snr:
         walking along ``track`` sampled at ``rate_hz``).
     rate_hz : float
         Packet rate (Hz); Espressif's router example and LoFi use 100 Hz
-        (phy-facts §1.8, paper 002 §IV).
+        (paper 002 §IV).
     fmt : {"ht20", "lltf"}
         56 (HT-LTF) or 52 (L-LTF) subcarriers.
     snr : float

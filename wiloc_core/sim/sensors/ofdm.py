@@ -1,6 +1,6 @@
 """Time-domain channel for OFDM baseband (I/Q) simulation.
 
-A transmitter sampling at F_s = 20 MHz (phy-facts §1.1) sees the channel of eq. (1)
+A transmitter sampling at F_s = 20 MHz (IEEE 802.11-2020 §17.3.2) sees the channel of eq. (1)
 as a discrete-time filter. For a band-limited system every path l contributes a
 sampled, delayed interpolation pulse (band-limited tap interpolation):
 
@@ -92,7 +92,7 @@ def apply_channel(x, taps, *, snr: float = np.inf, cfo_hz: float = 0.0,
         Linear SNR of the received signal per sample (> 0; ``inf`` = noiseless).
     cfo_hz : float
         Carrier frequency offset (Hz); +-40 ppm relative TX-RX is the 802.11
-        tolerance (phy-facts §1.6).
+        tolerance (Speth et al., IEEE Trans. Commun. 47(11), 1999).
     sample_rate_hz : float
     seed : int or numpy.random.Generator
 

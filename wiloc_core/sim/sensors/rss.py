@@ -8,9 +8,10 @@ The local-mean received power is the incoherent sum of the path powers,
 subcarriers of one Wi-Fi channel, which keeps small-scale fading
 (``mode="wideband"``). With free-space spreading the sum falls 20 dB per decade;
 a scene's ``path_loss_exponent`` n makes it 10 n dB per decade, the log-distance
-model of phy-facts §4.1. X_sigma is log-normal shadowing, N(0, sigma^2) in dB,
+model (Rappaport, Wireless Communications, §4.9). X_sigma is log-normal shadowing, N(0, sigma^2) in dB,
 optionally spatially correlated with an exponential (Gudmundson) correlation
-exp(-d / d_corr) between links (phy-facts §4.1: sigma 4-8 dB, d_corr 1-5 m, [I]).
+exp(-d / d_corr) between links (Gudmundson, Electronics Letters 27(23), 1991; typical sigma 4-8 dB,
+d_corr 1-5 m are our assumption).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def rss_dbm(paths: PathSet, *, tx_power_dbm: float = 20.0, antenna_gain_dbi: flo
         Frequencies for ``mode="wideband"``; default: the 56 HT20 subcarriers around
         the scene carrier.
     quantize : bool
-        Round to integer dBm as drivers report RSSI (phy-facts §4.1).
+        Round to integer dBm as drivers report RSSI.
     sensitivity_dbm : float, optional
         Values below this floor are returned as NaN (not detected).
     penetration_loss_db : float or array_like, shape (n_links,)

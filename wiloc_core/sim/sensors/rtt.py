@@ -1,6 +1,6 @@
 """Wi-Fi round-trip-time ranging (IEEE 802.11mc fine timing measurement).
 
-Ranging: d = c ((t4 - t1) - (t3 - t2)) / 2 (WTN eq. (1); phy-facts §3.1). The time of
+Ranging: d = c ((t4 - t1) - (t3 - t2)) / 2 (WTN eq. (1); IEEE 802.11-2020 §11.21.6). The time of
 flight a chip measures is the delay of the *first detected path* of the band-limited
 channel impulse response, so this module
 
@@ -9,15 +9,15 @@ channel impulse response, so this module
 2. takes the first local maximum above ``threshold_db`` of the strongest one
    (a leading-edge detector) and refines it by parabolic interpolation; merging of
    nearby paths within 1/B and a blocked direct path both bias this distance
-   upwards, which is the multipath/NLOS bias (phy-facts §3.3: +0.5 ... +3 m NLOS);
+   upwards, which is the multipath/NLOS bias (of the order of +0.5 ... +3 m NLOS, B. K. P. Horn's FTM RTT measurement notes, MIT);
 3. draws each round trip with Gaussian timing noise that grows as the RSS drops
-   (a Cramer-Rao-like 1/SNR variance law, phy-facts §3.4), adds a device offset,
-   quantises the RTT to the clock resolution (0.2-0.4 ns, phy-facts §3.1 [C] HORN),
+   (a Cramer-Rao-like 1/SNR variance law, Gezici et al., IEEE Signal Process. Mag. 2005), adds a device offset,
+   quantises the RTT to the clock resolution (0.2-0.4 ns, Horn's FTM RTT notes),
    and fails it with a probability that rises below a weak-signal threshold
-   (phy-facts §3.3 "Dropouts");
+   (our assumption);
 4. reports bursts 802.11mc-style: ``burst_size`` FTM frames give ``burst_size - 1``
    RTTs, the report holds their mean, their standard deviation and the numbers of
-   attempted and successful measurements (phy-facts §3.2, Android RangingResult).
+   attempted and successful measurements (Android RangingRequest / RangingResult API).
 """
 
 from __future__ import annotations
@@ -133,13 +133,13 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
     n_bursts : int
         Bursts (reports) per link.
     burst_size : int
-        FTM frames per burst (Android default 8, range 2-31; phy-facts §3.2); a
+        FTM frames per burst (Android default 8, range 2-31; Android RangingRequest); a
         burst yields burst_size - 1 RTTs.
     bandwidth_hz, threshold_db : float
         First-path detector, see :func:`first_path_delay`.
     noise_std_m : float
         One-way distance noise per RTT at strong signal (m); 0.384 m is the FTM-ns3
-        wired 20 MHz fit (phy-facts §3.3).
+        wired 20 MHz fit (Horn's FTM RTT notes).
     reference_rss_dbm : float
         RSS at which the noise variance has doubled; variance scales as
         1 + 10**((reference - rss)/10).
