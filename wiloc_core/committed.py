@@ -99,11 +99,7 @@ class CommittedRun:
         """A committed table as a pandas DataFrame (``<name>.csv``)."""
         import pandas as pd
 
-        path = self.folder / f"{name}.csv"
-        if not path.is_file():
-            raise DataFormatError(path, "(file)", f"a committed table '{name}' of {self.stem}",
-                                  "no such file")
-        return pd.read_csv(path)
+        return pd.read_csv(self._existing(name, ".csv", "table"))
 
     def has_figure(self, name: str) -> bool:
         return (self.folder / f"{name}.png").is_file()
@@ -112,11 +108,15 @@ class CommittedRun:
         """A committed figure (``<name>.png``) as an IPython Image, embedded in the page."""
         from IPython.display import Image
 
-        path = self.folder / f"{name}.png"
+        return Image(filename=str(self._existing(name, ".png", "figure")))
+
+    def _existing(self, name: str, suffix: str, what: str) -> Path:
+        """The path of a committed file, or a clear error naming it."""
+        path = self.folder / f"{name}{suffix}"
         if not path.is_file():
-            raise DataFormatError(path, "(file)", f"a committed figure '{name}' of {self.stem}",
+            raise DataFormatError(path, "(file)", f"a committed {what} '{name}' of {self.stem}",
                                   "no such file")
-        return Image(filename=str(path))
+        return path
 
     def records(self) -> list[dict]:
         """The run's report records, judged (:func:`wiloc_core.report.evaluate`)."""

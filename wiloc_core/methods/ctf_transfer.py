@@ -70,6 +70,7 @@ import torch
 from torch import nn
 
 from wiloc_core import metrics, training
+from wiloc_core.chapter import has_paper_value, paper_value_or_nan
 from wiloc_core.data.ctf import CtfData, CtfSplit, make_split
 from wiloc_core.errors import ParameterError
 from wiloc_core.experiment import Cache, Task, digest_data, run_sweep
@@ -1320,7 +1321,7 @@ def fig4_table(experiment: CtfExperiment, target: str, source: str, fractions, s
 def table1_view(table1_runs, environments=None):
     """Table I as printed: per environment, the paper's RMSE beside our mean and sd per size."""
     t1 = table1_runs.groupby(["environment", "fraction"])["rmse_cm"].agg(["mean", "std"]).reset_index()
-    t1["paper"] = [_paper_or_nan("Table I", r.environment, size_label(r.fraction))
+    t1["paper"] = [paper_value_or_nan("000", "Table I", r.environment, size_label(r.fraction))
                    for r in t1.itertuples()]
     view = t1.pivot(index="environment", columns="fraction", values=["paper", "mean", "std"])
     order = list(environments) if environments is not None else list(
@@ -1346,7 +1347,7 @@ def table2_view(table2_runs):
     view = table2_runs.groupby(keys, sort=False)[columns].mean().reset_index()
     view.insert(view.columns.get_loc("gain_pct") + 1, "gain_std",
                 table2_runs.groupby(keys, sort=False)["gain_pct"].std().to_numpy())
-    view["paper gain"] = [_paper_or_nan("Table II", r.target,
+    view["paper gain"] = [paper_value_or_nan("000", "Table II", r.target,
                                              f"Accuracy Gain {size_label(r.fraction)}")
                           for r in view.itertuples()]
     view.insert(2, "size_pct", 100 * view.pop("fraction"))
@@ -1419,20 +1420,6 @@ def crossing_fraction(fractions, gains) -> float:
 def size_label(fraction: float) -> str:
     """``0.025 -> "2.5%"`` (the paper's column spelling)."""
     return f"{100 * float(fraction):g}%"
-
-
-def _paper_or_nan(item, row, column) -> float:
-    """Paper 000's value in the registry, or NaN for a cell the paper does not print."""
-    from wiloc_core import paper_values
-
-    try:
-        return float(paper_values.paper_value("000", item, row, column))
-    except KeyError:
-        return float("nan")
-
-
-def _has_paper_value(item, row, column) -> bool:
-    return bool(np.isfinite(_paper_or_nan(item, row, column)))
 
 
 def _seeds(frame) -> list[int]:
@@ -1523,7 +1510,7 @@ def report_records(res, table1_runs, table2_runs, fig4_runs, *,
         largest = part["fraction"].max()
         base = part[part.fraction == largest].set_index("seed")["rmse_cm"]
         for fraction in sorted(part["fraction"].unique(), reverse=True):
-            if not _has_paper_value("Table I", env, size_label(fraction)):
+            if not has_paper_value("000", "Table I", env, size_label(fraction)):
                 continue
             cell = part[part.fraction == fraction]
             values = _per_seed(cell, "rmse_cm")
@@ -1537,7 +1524,7 @@ def report_records(res, table1_runs, table2_runs, fig4_runs, *,
     # Table II: effect of Proposed and Accuracy Gain = conventional minus proposed, per seed.
     for (target, fraction), part in table2_runs.groupby(["target", "fraction"], sort=False):
         size = size_label(fraction)
-        if not _has_paper_value("Table II", target, f"Proposed {size}"):
+        if not has_paper_value("000", "Table II", target, f"Proposed {size}"):
             continue
         conv, prop = _per_seed(part, "conventional_cm"), _per_seed(part, "proposed_cm")
         gain = _per_seed(part, "gain_pct")
