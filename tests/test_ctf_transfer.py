@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 from wiloc_core import claims, metrics, report, verdicts  # noqa: E402
 from wiloc_core.data.ctf import make_split  # noqa: E402
 from wiloc_core.errors import ParameterError  # noqa: E402
+from wiloc_core.methods import ctf_records as cr  # noqa: E402
 from wiloc_core.methods import ctf_transfer as ct  # noqa: E402
 
 torch.set_num_threads(1)
@@ -347,7 +348,7 @@ def test_transfer_table_with_the_control(envs, tmp_path):
     again = ct.CtfExperiment(envs, train, config=SMALL, cache=tmp_path)
     assert again.controlled("B", 0.25, 0, (1, 2))[1] == row.control_cm
     assert _computed(again) == 0
-    asym = ct.asymmetry_table(table, train, (1, 2))
+    asym = cr.asymmetry_table(table, train, (1, 2))
     assert asym.val_ratio.item() == pytest.approx(split.val.size / row.n_train)
 
 
@@ -380,7 +381,7 @@ def _result_set(tmp_path, profile="full"):
 
 def test_report_records_give_values_effects_and_registered_claims(tmp_path):
     res = _result_set(tmp_path)
-    records = ct.report_records(res, *_runs())
+    records = cr.report_records(res, *_runs())
     values = {(r["item"], r["row"], r["column"]): r for r in records if r["kind"] == "value"}
     proposed = values[("Table II", "Narrow Corridor", "Proposed 2.5%")]
     assert proposed["n_seeds"] == 3 and all(e < 0 for e in proposed["effect"])
@@ -396,7 +397,7 @@ def test_report_records_give_values_effects_and_registered_claims(tmp_path):
     table2 = [r for r in evaluated if r.get("claim_id") == "000-table2-beats-conventional"][0]
     assert table2["status"] == verdicts.NOT_REPRODUCED
     # a quick run is never judged
-    quick = report.evaluate(ct.report_records(_result_set(tmp_path, "quick"), *_runs()))
+    quick = report.evaluate(cr.report_records(_result_set(tmp_path, "quick"), *_runs()))
     assert {r["status"] for r in quick} == {verdicts.NOT_JUDGED}
 
 
@@ -404,7 +405,7 @@ def test_the_control_claim_is_ours_and_recorded_only_with_the_control(tmp_path):
     t1, t2, fig4 = _runs(nc_gains=(5.0, 6.0, 7.0))
     t2["control_cm"] = t2["conventional_cm"]
     t2["control_gain_pct"] = t2["gain_pct"]
-    records = ct.report_records(_result_set(tmp_path), t1, t2, fig4)
+    records = cr.report_records(_result_set(tmp_path), t1, t2, fig4)
     control = [r for r in records if r.get("claim_id") == "000-beats-matched-control"]
     assert len(control) == 1 and claims.claim("000-beats-matched-control")["origin"] == "ours"
     assert [c["label"] for c in control[0]["cells"]] == ["Lab 2.5%", "Narrow Corridor 2.5%"]
@@ -412,13 +413,13 @@ def test_the_control_claim_is_ours_and_recorded_only_with_the_control(tmp_path):
 
 def test_fig4_prose_reports_every_size():
     _, _, fig4 = _runs()
-    by_size = ct.fig4_by_size(fig4)
+    by_size = cr.fig4_by_size(fig4)
     assert list(by_size.n_better) == [3, 0]
-    assert ct.fig4_text(by_size) == ("the proposed method has the lower RMSE in all 3 seeds at "
+    assert cr.fig4_text(by_size) == ("the proposed method has the lower RMSE in all 3 seeds at "
                                      "10 %; the higher RMSE in all 3 seeds at 40 %")
-    assert ct.crossing_text([100.0, 100.0]) == ("nowhere in the sizes tried, in none of the 2 "
+    assert cr.crossing_text([100.0, 100.0]) == ("nowhere in the sizes tried, in none of the 2 "
                                                 "seeds (its RMSE stays above the bar)")
-    assert ct.crossing_text([38.0, 100.0]) == "in 1 of 2 seeds, at 38 %"
+    assert cr.crossing_text([38.0, 100.0]) == "in 1 of 2 seeds, at 38 %"
 
 
 # ------------------------------------------------------------------ the committed full run
@@ -432,7 +433,7 @@ def _reevaluated_copy(tmp_path, name):
     shutil.copytree(COMMITTED, folder)
     before = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.iterdir()
               if f.stem in RUN_TABLES}
-    records = ct.reevaluate_committed(folder)
+    records = cr.reevaluate_committed(folder)
     after = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.iterdir()
              if f.stem in RUN_TABLES}
     assert before == after and len(before) == len(RUN_TABLES)     # no run table touched
@@ -466,7 +467,7 @@ def test_reevaluation_is_deterministic_and_the_committed_report_is_current(tmp_p
     for name in ("report.json", "paper_vs_ours.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
         assert (first / name).read_bytes() == (COMMITTED / name).read_bytes(), (
-            f"results/10-ctf-transfer/{name} is stale: run ctf_transfer.reevaluate_committed")
+            f"results/10-ctf-transfer/{name} is stale: run `wiloc results reevaluate 10-ctf-transfer`")
 
 
 def test_committed_run_shows_the_asymmetries_and_the_fig4_losses():
@@ -475,10 +476,10 @@ def test_committed_run_shows_the_asymmetries_and_the_fig4_losses():
     fig4 = pd.read_csv(COMMITTED / "fig4_runs.csv")
     params = json.loads((COMMITTED / "summary.json").read_text())["parameters"]
     assert ct.n_total_from_runs(t1) == 1960
-    asym = ct.asymmetry_table(t2, ct.TrainSettings.from_settings(params), params["k_multiples"],
+    asym = cr.asymmetry_table(t2, ct.TrainSettings.from_settings(params), params["k_multiples"],
                               n_total=1960).set_index("size_pct")
     assert asym.loc[2.5, "val_ratio"] == pytest.approx(2.0)        # 98 validation vs 49 labelled
     assert asym["pass_ratio"].max() == pytest.approx(3.7)
-    by_size = ct.fig4_by_size(fig4).set_index("size_pct")
+    by_size = cr.fig4_by_size(fig4).set_index("size_pct")
     assert list(by_size.loc[[30, 40, 50, 60], "n_better"]) == [0, 0, 0, 0]
-    assert "the higher RMSE in all 3 seeds at 30, 40, 50 and 60 %" in ct.fig4_text(by_size.reset_index())
+    assert "the higher RMSE in all 3 seeds at 30, 40, 50 and 60 %" in cr.fig4_text(by_size.reset_index())

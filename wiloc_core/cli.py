@@ -197,7 +197,7 @@ def commit_refusals(source, *, allow_dirty: bool = False) -> list[str]:
 
 #: Chapters whose committed report records can be rebuilt from their committed tables:
 #: stem -> "module:function" taking the results folder (the notebook's own record code).
-REEVALUATORS = {"10-ctf-transfer": "wiloc_core.methods.ctf_transfer:reevaluate_committed"}
+REEVALUATORS = {"10-ctf-transfer": "wiloc_core.methods.ctf_records:reevaluate_committed"}
 
 
 def _cmd_results_reevaluate(args) -> int:
