@@ -101,8 +101,16 @@ _PRESETS: dict[str, dict[str, dict]] = {
     # --- paper 001 (notebooks/20-*): block owned by the surrogate-teacher chapter ---
     # Paper 001 §4.1: Adam, batch 128; epochs/lr UJI 500 @ 1e-3, Tampere 2000 @ 1e-3,
     # UTS 400 @ 1e-4. TUT5 and LIB1 are not in the paper: treated like Tampere [I].
-    # quick: only the DNN (the other three networks cost 6-12x more per step on a CPU),
+    # Every profile builds the four networks at the sizes of our reconstruction
+    # (wiloc_core.models.fingerprint_nets defaults).
+    # quick: only the DNN (the other three networks cost 6-40x more per step on a CPU),
     # UJI1 subsampled, epochs cut 25-40x, 1 critic step, no (*)/(**) baselines.
+    # full: the protocol that fits two CPU cores (over several sittings, resumed from the
+    # cache): the paper's epochs as a cap with early stopping on held-out reference
+    # points; three seeds for the DNN and CNNLoc, one for BayesCNN and bAaT; (*)/(**)
+    # for the DNN and CNNLoc only.
+    # paper: the paper's protocol as printed (fixed epochs on every training row, all
+    # variants of all four networks), for a GPU or a cluster; three seeds each.
     "surrogate-teachers": {
         "quick": {
             "targets": ["UJI1", "TUT3"],
@@ -113,9 +121,11 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-3, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
             # early stopping: share of each network's training rows held out, and epochs
-            # without a better validation error before training stops (epochs: the cap)
+            # without a better validation error before training stops (one number, or
+            # one per dataset; epochs: the cap; None: no early stopping)
             "val_fraction": 0.1,
             "patience": 5,
+            "seeds": {"DNN": 1},                 # seeds per model (missing: 1)
             "critic_steps": 1,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],
@@ -125,9 +135,35 @@ _PRESETS: dict[str, dict[str, dict]] = {
             # what the surrogate teachers read besides noise: "position" (the sample's
             # normalised position; our reading) or "noise" (Alg. 2's G_i(Noise))
             "teacher_input": "position",
+            # Table 1 variants: one list for every model, or one per model
             "variants": ["standalone", "+++"],
         },
         "full": {
+            "targets": ["UJI1", "TUT3"],
+            "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
+            # cheapest first: an interrupted run has finished the first models
+            "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
+            "max_train_samples": {},
+            "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
+            "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
+            "batch_size": 128,
+            "val_fraction": 0.1,
+            # about 2,000-3,000 gradient steps without improvement on every dataset
+            # (an epoch is 140 steps on UJI1, 64 on UTS, 5 on TUT3)
+            "patience": {"UJI1": 20, "UTS": 40, "TUT3": 400, "TUT5": 400, "LIB1": 400},
+            "seeds": {"DNN": 3, "CNNLoc": 3, "BayesCNN": 1, "bAaT": 1},
+            "critic_steps": 5,
+            "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5],
+            "power_iters": 10,
+            "n_common": 256,
+            "net_sizes": None,
+            "teacher_input": "position",
+            "variants": {"DNN": ["standalone", "+++", "*", "**"],
+                         "CNNLoc": ["standalone", "+++", "*", "**"],
+                         "BayesCNN": ["standalone", "+++"], "bAaT": ["standalone", "+++"]},
+        },
+        "paper": {
             "targets": ["UJI1", "TUT3"],
             "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
             "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
@@ -135,8 +171,9 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
-            "val_fraction": 0.1,
-            "patience": 50,
+            "val_fraction": 0.0,                 # every training row, fixed epochs (§4.1)
+            "patience": None,
+            "seeds": 3,
             "critic_steps": 5,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],
@@ -149,6 +186,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
     },
     # Tables 2-4 (notebooks/21-*): same optimiser settings; quick trains the DNN only,
     # UJI1 subsampled to 1000 rows, epochs cut 20-100x, 2 rounds for Table 4 (paper: 10).
+    # full: the DNN and CNNLoc (BayesCNN and bAaT cost 4-15x more per step on a CPU),
+    # early stopping as in chapter 20, the paper's 10 rounds; paper: all four networks.
     "surrogate-ablations": {
         "quick": {
             "targets": ["UJI1", "TUT3"],
@@ -175,13 +214,34 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "full": {
             "targets": ["UJI1", "TUT3"],
             "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
-            "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
+            "models": ["DNN", "CNNLoc"],
             "max_train_samples": {},
             "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
             "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
             "batch_size": 128,
             "val_fraction": 0.1,
-            "patience": 50,
+            "patience": {"UJI1": 20, "UTS": 40, "TUT3": 400, "TUT5": 400, "LIB1": 400},
+            "critic_steps": 5,
+            "gp_weight": 10.0,
+            "lambdas": [3.0, 0.5, 0.5, 0.5],
+            "power_iters": 10,
+            "n_common": 256,
+            "net_sizes": None,
+            "teacher_input": "position",
+            "fraction_cases": [["UJI1", 0.01], ["UJI1", 0.1], ["TUT3", 0.1]],
+            "fraction_rounds": 10,
+            "extra_sources": ["TUT5", "LIB1"],
+        },
+        "paper": {
+            "targets": ["UJI1", "TUT3"],
+            "sources": {"UJI1": ["TUT3", "UTS"], "TUT3": ["UJI1", "UTS"]},
+            "models": ["DNN", "CNNLoc", "BayesCNN", "bAaT"],
+            "max_train_samples": {},
+            "epochs": {"UJI1": 500, "TUT3": 2000, "UTS": 400, "TUT5": 2000, "LIB1": 2000},
+            "lr": {"UJI1": 1e-3, "TUT3": 1e-3, "UTS": 1e-4, "TUT5": 1e-3, "LIB1": 1e-3},
+            "batch_size": 128,
+            "val_fraction": 0.0,
+            "patience": None,
             "critic_steps": 5,
             "gp_weight": 10.0,
             "lambdas": [3.0, 0.5, 0.5, 0.5],

@@ -45,6 +45,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -104,7 +105,7 @@ __all__ = [
 
 #: Version of what this module's tasks compute (:mod:`wiloc_core.experiment` cache keys):
 #: bump it whenever a change alters a trained network or its errors.
-VERSION = 1
+VERSION = 2  # 2: BayesCNN and bAaT default to their full reconstruction sizes
 
 #: Where this implementation had to choose because the paper does not say.
 RECONSTRUCTION_NOTES = {
@@ -908,14 +909,44 @@ def transfer_task(data: dict, *, kind: str, arch: str, settings: dict, n_common:
 # -----------------------------------------------------------------------------------
 def settings_from(cfg: dict, device: str = "auto") -> Callable[[str], TrainSettings]:
     """``name -> TrainSettings`` from a profile dict: ``epochs`` (the cap) and ``lr`` per
-    dataset, ``batch_size``, and early stopping (``patience``, ``val_fraction``)."""
+    dataset, ``batch_size``, and early stopping (``patience``, one number or one per
+    dataset, in epochs; ``val_fraction``)."""
     def of(name: str) -> TrainSettings:
         return TrainSettings(epochs=int(cfg["epochs"][name]), lr=float(cfg["lr"][name]),
                              batch_size=int(cfg["batch_size"]),
-                             patience=cfg.get("patience"),
+                             patience=per_dataset(cfg.get("patience"), name, "patience"),
                              val_fraction=float(cfg.get("val_fraction", 0.0)),
                              device=device, progress=False)
     return of
+
+
+def per_dataset(value, name: str, setting: str):
+    """``value`` itself, or ``value[name]`` when the setting is given per dataset."""
+    if not isinstance(value, dict):
+        return value
+    if name not in value:
+        raise ParameterError(setting, f"a value for dataset '{name}'", sorted(value))
+    return value[name]
+
+
+def seeds_of(cfg: dict, model: str) -> int:
+    """How many seeds ``model`` is trained with (``cfg["seeds"]``: one number, or one per
+    model; missing: 1)."""
+    value = cfg.get("seeds", 1)
+    n = value.get(model, 1) if isinstance(value, dict) else value
+    if int(n) < 1:
+        raise ParameterError("seeds", "an integer >= 1 (or {model: integer >= 1})", value)
+    return int(n)
+
+
+def variants_of(variants, model: str) -> tuple[str, ...]:
+    """The Table 1 variants of ``model``: ``variants`` itself, or ``variants[model]`` when
+    given per model (a model it does not name gets none)."""
+    chosen = variants.get(model, ()) if isinstance(variants, dict) else variants
+    bad = [v for v in chosen if v not in TABLE1_VARIANTS]
+    if bad:
+        raise ParameterError("variants", f"names from {TABLE1_VARIANTS}", bad)
+    return tuple(chosen)
 
 
 def framework_from(cfg: dict) -> FrameworkSettings:
@@ -934,11 +965,17 @@ class FrameworkRun:
     time (s, as measured when it was computed, also when it now comes from the cache);
     ``histories`` their per-epoch records; ``devices`` the devices they trained on;
     ``keys`` their task keys (:meth:`wiloc_core.experiment.Task.key`); ``sweeps`` one
-    ``{"backend", "computed", "hits", "seconds"}`` per sweep run. All but ``errors`` and
-    ``sweeps`` are keyed by the network's label (``"expert DNN UJI1"``, ``"+++ DNN TUT3"``).
+    ``{"backend", "computed", "hits", "seconds"}`` per sweep run. All but ``errors``,
+    ``seed_errors`` and ``sweeps`` are keyed by the network's label (``"expert DNN
+    UJI1"``, ``"+++ DNN TUT3"``, ``"+++ DNN TUT3 seed 1"``).
+
+    With several seeds (Table 1), ``seed_errors[key]`` holds one error array per seed in
+    seed order, and ``errors[key]`` their concatenation (so its mean is the mean of the
+    seeds' MAE: every seed sees the same test rows).
     """
 
     errors: dict = field(default_factory=dict)
+    seed_errors: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
     histories: dict = field(default_factory=dict)
     devices: set = field(default_factory=set)
@@ -960,6 +997,18 @@ class FrameworkRun:
     def computed(self) -> int:
         """Networks trained in this run (the others came from the cache)."""
         return sum(s["computed"] for s in self.sweeps)
+
+
+class SeedKey(NamedTuple):
+    """Error key of one seed of a Table 1 network: ``key`` = (target, model, variant)."""
+
+    key: tuple
+    seed: int
+
+
+#: The variants of Table 1: stand-alone, fully enhanced (``+++``; ``++`` for bAaT),
+#: sequential (*) and collective (**) transfer.
+TABLE1_VARIANTS = ("standalone", "+++", "*", "**")
 
 
 def full_variant(model: str) -> str:
@@ -997,6 +1046,8 @@ class _Plan:
                           **execution}
         self.run = FrameworkRun()
         self.done: dict = {}
+        self.expert_of: dict = {}  # expert label -> (model, source, seed)
+        self.by_seed: dict = {}    # Table 1 error key -> {seed: errors}
 
     def sweep(self, labelled: list[tuple[str, Task]]) -> dict:
         """Run the tasks (one sweep); label -> result. Records seconds, histories, devices."""
@@ -1017,7 +1068,8 @@ class _Plan:
     def collect(self, keyed: list, also: list = ()) -> dict:
         """Sweep the tasks ``also`` and those of ``keyed`` (``(error key, (label, task))``
         pairs) together, and file each keyed result's test errors under its key (for a
-        4-part key of Table 4, the MAE appended to the key's list of rounds).
+        4-part key of Table 4, the MAE appended to the key's list of rounds; for a
+        :class:`SeedKey` of Table 1, the seed's errors among those of the key's seeds).
 
         Returns
         -------
@@ -1028,31 +1080,45 @@ class _Plan:
         done = self.sweep([*also, *(task for _, task in keyed)])
         for key, (label, _) in keyed:
             errors = self.done[label]["errors"]
-            if len(key) == 4:
+            if isinstance(key, SeedKey):
+                self.by_seed.setdefault(key.key, {})[key.seed] = errors
+                ordered = [self.by_seed[key.key][s] for s in sorted(self.by_seed[key.key])]
+                self.run.seed_errors[key.key] = ordered
+                self.run.errors[key.key] = np.concatenate(ordered)
+            elif len(key) == 4:
                 self.run.errors.setdefault(key, []).append(float(errors.mean()))
             else:
                 self.run.errors[key] = errors
         return done
 
-    def expert(self, model, domain: Domain) -> tuple[str, Task]:
-        label = f"expert {model} {domain.name}"
+    def _seed(self, seed) -> tuple[int, str]:
+        """The task seed (the run's seed when None) and its label suffix ("" for the run's)."""
+        seed = self.seed if seed is None else int(seed)
+        return seed, ("" if seed == self.seed else f" seed {seed}")
+
+    def expert(self, model, domain: Domain, seed=None) -> tuple[str, Task]:
+        seed, suffix = self._seed(seed)
+        label = f"expert {model} {domain.name}{suffix}"
+        self.expert_of[label] = (model, domain.name, seed)
         return label, Task.create(expert_task, {
             "arch": model, "settings": self.of(domain.name), "framework": self.framework,
-            "seed": self.seed, "net_sizes": self.net_sizes, **self.reading}, data=domain,
+            "seed": seed, "net_sizes": self.net_sizes, **self.reading}, data=domain,
             name=label)
 
     def standalone(self, model, domain: Domain, seed=None, label=None) -> tuple[str, Task]:
-        label = label or f"standalone {model} {domain.name}"
+        seed, suffix = self._seed(seed)
+        label = label or f"standalone {model} {domain.name}{suffix}"
         return label, Task.create(standalone_task, {
             "arch": model, "settings": self.of(domain.name),
-            "seed": self.seed if seed is None else int(seed), "net_sizes": self.net_sizes},
+            "seed": seed, "net_sizes": self.net_sizes},
             data=domain, name=label)
 
     def distill(self, model, domain: Domain, teachers: list, constraints, label: str,
                 seed=None) -> tuple[str, Task]:
+        seed, _ = self._seed(seed)
         return label, Task.create(distill_task, {
             "arch": model, "settings": self.of(domain.name), "framework": self.framework,
-            "constraints": sorted(constraints), "seed": self.seed if seed is None else int(seed),
+            "constraints": sorted(constraints), "seed": seed,
             "net_sizes": self.net_sizes, **self.reading},
             data={"domain": domain, "teachers": teachers}, name=label)
 
@@ -1065,16 +1131,22 @@ class _Plan:
             "net_sizes": self.net_sizes}, data={"sources": sources, "target": target},
             name=label)
 
-    def experts(self, models, domains, names_of: dict) -> list[tuple[str, Task]]:
-        """Expert tasks of every (model, source) any target needs, once each."""
+    def experts(self, models, domains, names_of: dict, seeds=(None,)) -> list[tuple[str, Task]]:
+        """Expert tasks of every (model, source) any target needs, once each per seed."""
         wanted = sorted({(m, s) for m in models for names in names_of.values() for s in names})
-        return [self.expert(m, domains[s]) for m, s in wanted]
+        return [self.expert(m, domains[s], seed) for seed in seeds for m, s in wanted]
 
-    @staticmethod
-    def teachers(done: dict) -> dict:
-        """(model, source) -> teacher spec, from a sweep's results."""
-        return {tuple(label.split(" ")[1:]): value["teacher"]
-                for label, value in done.items() if label.startswith("expert ")}
+    def teachers(self, done: dict) -> dict:
+        """(model, source) -> teacher spec of the run's seed, and (model, source, seed) ->
+        teacher spec of every seed, from a sweep's results."""
+        found = {}
+        for label, value in done.items():
+            if label in self.expert_of:
+                model, source, seed = self.expert_of[label]
+                found[(model, source, seed)] = value["teacher"]
+                if seed == self.seed:
+                    found[(model, source)] = value["teacher"]
+        return found
 
 
 _EXECUTION_DOC = """
@@ -1089,7 +1161,7 @@ _EXECUTION_DOC = """
 
 
 def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: dict, *,
-               seed: int = 0, variants=("standalone", "+++", "*", "**"), n_jobs: int = 1,
+               seed: int = 0, variants=TABLE1_VARIANTS, n_jobs: int = 1,
                scheduler: str | None = None, cache=None, progress: bool | None = True,
                device: str = "auto") -> FrameworkRun:
     """Table 1 / Fig. 2: every model stand-alone, fully enhanced, (*) and (**) per target.
@@ -1103,33 +1175,46 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     models : list of architecture names
     cfg : dict
         Profile settings (``epochs``, ``lr`` per dataset, ``batch_size``, ``patience``,
-        ``val_fraction``, ``teacher_input`` (default ``"position"``), ...).
+        ``val_fraction``, ``teacher_input`` (default ``"position"``), ``seeds`` (one
+        number or one per model, default 1), ...).
     seed : int >= 0
-    variants : subset of ("standalone", "+++", "*", "**")
+        The first seed; a model with n seeds trains with ``seed`` … ``seed + n - 1``
+        (experts, stand-alone and distilled networks alike; each seed distils from its
+        own experts). The transfer baselines (*, **) train with ``seed`` only.
+    variants : subset of ("standalone", "+++", "*", "**"), or a dict model -> subset
         ``"+++"`` means the fully enhanced version (``++`` for bAaT).
 
-    Two sweeps: the experts and the transfer baselines, then the distilled and the
-    stand-alone networks.
+    The models run one after the other in the order given, each in two sweeps (its
+    experts and transfer baselines, then its distilled and stand-alone networks), so an
+    interrupted run has finished the first models (a cheap model first gives early
+    results; the cache keeps every finished network).
     """
     plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
                                          progress=progress, device=device))
-    enhanced = "+++" in variants
-    first = plan.experts(models, domains, {t: sources[t] for t in targets}) if enhanced else []
-    transfers = {(t, model, kind): plan.transfer(kind, model, [domains[s] for s in sources[t]],
-                                                 domains[t])
-                 for model in models for t in targets for kind in ("*", "**") if kind in variants}
-    teachers = plan.teachers(plan.collect(list(transfers.items()), also=first))
-    second = []
     for model in models:
-        for t in targets:
-            if enhanced:
-                full = full_variant(model)
-                second.append(((t, model, full), plan.distill(
-                    model, domains[t], [teachers[(model, s)] for s in sources[t]],
-                    CONSTRAINT_SETS[full], f"{full} {model} {t}")))
-            if "standalone" in variants:
-                second.append(((t, model, "standalone"), plan.standalone(model, domains[t])))
-    plan.collect(second)
+        chosen = variants_of(variants, model)
+        seeds = [int(seed) + i for i in range(seeds_of(cfg, model))]
+        enhanced = "+++" in chosen
+        wanted = {t: sources[t] for t in targets}
+        first = plan.experts([model], domains, wanted, seeds) if enhanced else []
+        transfers = [((t, model, kind), plan.transfer(kind, model,
+                                                     [domains[src] for src in sources[t]],
+                                                     domains[t]))
+                     for t in targets for kind in ("*", "**") if kind in chosen]
+        teachers = plan.teachers(plan.collect(transfers, also=first))
+        second = []
+        for s in seeds:
+            suffix = plan._seed(s)[1]
+            for t in targets:
+                if enhanced:
+                    full = full_variant(model)
+                    second.append((SeedKey((t, model, full), s), plan.distill(
+                        model, domains[t], [teachers[(model, src, s)] for src in sources[t]],
+                        CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)))
+                if "standalone" in chosen:
+                    second.append((SeedKey((t, model, "standalone"), s),
+                                   plan.standalone(model, domains[t], seed=s)))
+        plan.collect(second)
     return plan.run
 
 
