@@ -21,6 +21,7 @@ import shutil
 import sys
 
 from wiloc_core.errors import WilocError
+from wiloc_core.profiles import PROFILE_NAMES
 
 
 def _cmd_run(args) -> int:
@@ -248,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebook", nargs="?", help="notebook stem, file name or path")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="set a parameter (JSON values parse)")
-    run.add_argument("--profile", choices=("quick", "full"), default=None)
+    run.add_argument("--profile", choices=PROFILE_NAMES, default=None)
     run.add_argument("--all", action="store_true", help="run every chapter in book order")
     run.add_argument("--no-progress", action="store_true")
     run.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",

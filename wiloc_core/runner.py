@@ -310,7 +310,7 @@ def run_notebook(notebook, parameters: dict | None = None, *, profile: str | Non
         Source ``.md`` path, file name or stem.
     parameters : dict, optional
         Values for the notebook's ``parameters`` cell (e.g. ``{"seed": 1}``).
-    profile : {"quick", "full"}, optional
+    profile : {"quick", "full", "paper"}, optional
         Shorthand for ``parameters["profile"]``.
     progress : bool
         Show Papermill's per-cell progress bar (tqdm).
