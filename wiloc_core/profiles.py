@@ -52,6 +52,20 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "full": {"n_sweeps": 10, "max_reflection_order": 3, "n_displacements": 60,
                  "snr_db": 30.0, "dynamic_range_db": -20.0, "explorer_preset": "laboratory"},
     },
+    # --- notebooks/02-*: block owned by the radio-calibration chapter ---
+    # n_links: receivers per preset for delay spread / K / slope; fit grids of the RTT
+    # sensor (wiloc_core.sim.rtt_rooms.fit_rtt_sensor); n_scans: simulated scans per
+    # reference point and AP.
+    "radio-calibration": {
+        "quick": {"n_links": 80, "max_reflection_order": 2, "bandwidths_mhz": [80.0],
+                  "nlos_losses_db": [18.0, 30.0], "diffuse_scales": [1.0, 0.5],
+                  "noise_stds_m": [0.2, 0.6], "fail_rss_dbm": [-90.0, -100.0], "n_scans": 6},
+        "full": {"n_links": 300, "max_reflection_order": 2, "bandwidths_mhz": [40.0, 80.0],
+                 "nlos_losses_db": [12.0, 18.0, 24.0, 30.0, 40.0],
+                 "diffuse_scales": [1.0, 0.5, 0.25, 0.1], "noise_stds_m": [0.2, 0.5, 0.8, 1.1],
+                 "fail_rss_dbm": [-90.0, -95.0, -100.0], "n_scans": 10},
+    },
+    # --- end notebooks/02-* ---
     # --- paper 000 (notebooks/10-*): block owned by the CTF-transfer chapter ---
     "ctf-transfer": {
         # Quick: 2 sweeps per position, a few epochs, one seed, fewer sizes; the CNN
@@ -255,6 +269,88 @@ _PRESETS: dict[str, dict[str, dict]] = {
         },
     },
     # --- end paper 001 ---
+    # --- paper 004 (notebooks/50-*): block owned by the WTN chapter ---
+    # Paper 004 §4: 3000 epochs, recurrent width swept 64 ... 1024 (1024 kept), 4 APs,
+    # 1170 positions x 200 measurements, split 6.4 : 1.6 : 2. Optimiser, batch, hidden
+    # width and cell type are not given (ours: Adam, batch 32, 128 hidden units, Elman RNN).
+    # quick: narrow RNN, few epochs, 10 scan steps per simulated position, one seed.
+    "wifi-trilateration-net": {
+        "quick": {
+            "rooms": ["lecture_theatre", "office", "corridor", "wtn-room"],
+            "width": 64,                 # recurrent width of Table 1's WTN (paper: 1024)
+            "widths": [16, 64],          # Fig. 7 sweep (paper: 64 ... 1024)
+            "sweep_room": "lecture_theatre",
+            "hidden": 128,               # positioning network's hidden layer (ours)
+            "epochs": 25,                # paper: 3000
+            "lr": 3e-3,
+            "batch_size": 32,
+            "patience": None,            # train to the cap, keep the best validation epoch
+            "min_steps": 150,            # gradient steps at least (tiny 10 % training sets)
+            "n_seeds": 1,
+            "seq_len_real": 6,           # scan steps per sequence: 60 rows / 10 per step
+            "seq_len_sim": 10,
+            "draws": 3,                  # random regroupings of each real training point
+            "val_fraction": 0.2,         # real rooms: 1.6 / (6.4 + 1.6) of training points
+            "sim_steps": 10,             # scan steps per simulated position (paper: 200)
+            "sim_max_order": 1,
+            "knn_k": [1, 3, 5, 9, 15],
+            "knn_rss_weights": [0.0, 0.5, 1.0],
+            "finetune_rooms": ["lecture_theatre"],
+            "finetune_fraction": 0.1,
+            "finetune_epochs": 25,
+        },
+        "full": {
+            # what fits two shared CPU cores in about 10 minutes: a narrower RNN and
+            # 150 epochs, three seeds (the paper's widths and epochs: profile "paper")
+            "rooms": ["lecture_theatre", "office", "corridor", "wtn-room"],
+            "width": 64,
+            "widths": [16, 32, 64, 128],
+            "sweep_room": "lecture_theatre",
+            "hidden": 128,
+            "epochs": 150,
+            "lr": 3e-3,
+            "batch_size": 32,
+            "patience": None,
+            "min_steps": 600,
+            "n_seeds": 3,
+            "seq_len_real": 6,
+            "seq_len_sim": 10,
+            "draws": 4,
+            "val_fraction": 0.2,
+            "sim_steps": 10,
+            "sim_max_order": 2,
+            "knn_k": [1, 3, 5, 7, 9, 11, 15, 21],
+            "knn_rss_weights": [0.0, 0.25, 0.5, 1.0],
+            "finetune_rooms": ["lecture_theatre", "office", "corridor"],
+            "finetune_fraction": 0.1,
+            "finetune_epochs": 150,
+        },
+        "paper": {
+            "rooms": ["lecture_theatre", "office", "corridor", "wtn-room"],
+            "width": 1024,
+            "widths": [64, 128, 256, 512, 1024],
+            "sweep_room": "lecture_theatre",
+            "hidden": 128,
+            "epochs": 3000,
+            "lr": 1e-3,
+            "batch_size": 32,
+            "patience": None,
+            "min_steps": 1500,
+            "n_seeds": 3,
+            "seq_len_real": 6,
+            "seq_len_sim": 10,
+            "draws": 4,
+            "val_fraction": 0.2,
+            "sim_steps": 200,
+            "sim_max_order": 2,
+            "knn_k": [1, 3, 5, 7, 9, 11, 15, 21],
+            "knn_rss_weights": [0.0, 0.25, 0.5, 1.0],
+            "finetune_rooms": ["lecture_theatre", "office", "corridor"],
+            "finetune_fraction": 0.1,
+            "finetune_epochs": 3000,
+        },
+    },
+    # --- end paper 004 ---
 }
 
 

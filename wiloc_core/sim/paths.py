@@ -20,6 +20,11 @@ phase :math:`\\theta_l` collecting everything that is not propagation delay
 ``clutter`` / ``person``
     Single-bounce scattering TX -> scatterer -> RX following the bistatic radar
     equation, :math:`a = \\frac{\\lambda}{4\\pi}\\sqrt{\\sigma/(4\\pi)}/(d_1 d_2)`.
+``diffuse``
+    The room's reverberant tail when the scene carries one
+    (:mod:`wiloc_core.sim.diffuse`): many weak components whose power decays
+    exponentially with delay after the direct path (Andersen et al., "Room
+    electromagnetics", IEEE Antennas Propag. Mag. 2007).
 
 People also block: every path segment passing through a body loses that body's
 ``loss_db`` (soft edge, see :class:`~wiloc_core.sim.scene.Person`). Blocking of a
@@ -43,7 +48,7 @@ MIN_SCATTER_DISTANCE_M = 0.25
 #: Soft body edge cut-off, in edge widths (exp(-16) ~ 1e-7 of the body loss).
 _EDGE_CUT = 4.0
 
-KIND_CODES = {"los": 0, "wall": 1, "clutter": 2, "person": 3}
+KIND_CODES = {"los": 0, "wall": 1, "clutter": 2, "person": 3, "diffuse": 4}
 
 
 @dataclass(frozen=True)
@@ -313,7 +318,7 @@ def _people_positions(scene, people_xy):
 
 
 def trace(scene: Scene, rx, *, max_order: int = 2, people_xy=None,
-          floor_ceiling: bool | None = None) -> PathSet:
+          floor_ceiling: bool | None = None, diffuse: bool = True) -> PathSet:
     """All multipath components from ``scene.tx`` to each receiver.
 
     Parameters
@@ -329,18 +334,47 @@ def trace(scene: Scene, rx, *, max_order: int = 2, people_xy=None,
         ``n_links`` must equal ``n_rx`` unless one of them is 1.
     floor_ceiling : bool, optional
         Override ``scene.room.floor_ceiling``.
+    diffuse : bool
+        Add the scene's diffuse tail (``scene.diffuse``) when it has one; ``False``
+        keeps only the specular and scattered paths (closed-form checks).
 
     Returns
     -------
     PathSet
         Paths ordered as: direct path, wall images by increasing order, clutter,
-        people. Shapes (n_links, n_paths) with n_links = max(n_rx, len(people_xy)).
+        people, diffuse components. Shapes (n_links, n_paths) with
+        n_links = max(n_rx, len(people_xy)).
 
     Notes
     -----
     Reciprocity: exchanging TX and RX leaves every a_l, tau_l and theta_l unchanged
-    (same path lengths, same specular angles, same blocking), hence H(f) too.
+    (same path lengths, same specular angles, same blocking), hence H(f) too; the
+    diffuse components are reciprocal as a set (see :mod:`wiloc_core.sim.diffuse`).
     """
+    paths = _trace_rays(scene, rx, max_order=max_order, people_xy=people_xy,
+                        floor_ceiling=floor_ceiling)
+    if diffuse and scene.diffuse is not None and len(scene.diffuse):
+        paths = _add_diffuse(paths, scene.diffuse)
+    return paths
+
+
+def _add_diffuse(paths: PathSet, field) -> PathSet:
+    """Append the components of a :class:`~wiloc_core.sim.diffuse.DiffuseField` to every link."""
+    # A moving person with a fixed receiver repeats one receiver on every link: evaluate
+    # each distinct receiver once.
+    rx, inverse = np.unique(paths.rx, axis=0, return_inverse=True)
+    a, tau, theta = (x[np.asarray(inverse).reshape(-1)] for x in field.components(paths.tx, rx))
+    n = a.shape[1]
+    return PathSet(np.concatenate([paths.a, a], axis=1), np.concatenate([paths.tau, tau], axis=1),
+                   np.concatenate([paths.theta, theta], axis=1),
+                   np.concatenate([paths.kind, np.full(n, KIND_CODES["diffuse"], np.int8)]),
+                   np.concatenate([paths.order, np.zeros(n, np.int16)]),
+                   np.concatenate([paths.loss_db, np.zeros_like(a)], axis=1),
+                   paths.rx, paths.tx, paths.carrier_hz)
+
+
+def _trace_rays(scene: Scene, rx, *, max_order: int, people_xy, floor_ceiling) -> PathSet:
+    """Specular and scattered paths of :func:`trace` (without the diffuse tail)."""
     rx = _as_points(rx, "rx")
     room = scene.room
     if room is not None and not np.all(room.contains(rx)):
@@ -490,3 +524,35 @@ def _concat_pieces(first, second):
     e = np.concatenate([pad(e1), pad(e2)], axis=1)
     maps = tuple(np.concatenate([pad(a), pad(b)], axis=1) for a, b in zip(m1, m2, strict=True))
     return s, e, maps
+
+
+def attenuate(paths: PathSet, loss_db, *, kinds=("los",)) -> PathSet:
+    """The same paths with those of ``kinds`` weakened by ``loss_db`` on each link.
+
+    A stand-in for an obstacle the traced room does not contain, such as a wall
+    between an access point in a neighbouring room and the receiver: the direct path
+    crosses it, loses ``loss_db`` and keeps its delay (a wall's few centimetres of
+    excess optical length are neglected).
+
+    Parameters
+    ----------
+    paths : PathSet
+    loss_db : float or array_like, shape (n_links,), dB >= 0
+    kinds : sequence of str
+        Path kinds to attenuate (see :data:`KIND_CODES`).
+
+    Returns
+    -------
+    PathSet
+    """
+    loss = np.broadcast_to(np.asarray(loss_db, dtype=float), (paths.n_links,))
+    if np.any(~(loss >= 0)):
+        raise ParameterError("loss_db", "non-negative losses (dB), one per link or one for all",
+                             float(np.min(loss)))
+    for k in kinds:
+        if k not in KIND_CODES:
+            raise ParameterError("kinds", f"names from {sorted(KIND_CODES)}", k)
+    hit = np.isin(paths.kind, [KIND_CODES[k] for k in kinds])
+    extra = np.where(hit[None, :], loss[:, None], 0.0)
+    return PathSet(paths.a * 10 ** (-extra / 20), paths.tau, paths.theta, paths.kind, paths.order,
+                   paths.loss_db + extra, paths.rx, paths.tx, paths.carrier_hz)

@@ -14,6 +14,11 @@ say). Presets:
 ``eval-room``       EVAL: conference room at 5.22 GHz, 25 standing spots + empty
 ``wtn-room``        WTN: 4 RTT access points, 1170 positions on a 0.5 m grid
 =================  ===========================================================
+
+Every preset's room carries a diffuse (reverberant) tail
+(:mod:`wiloc_core.sim.diffuse`) and names the IEEE 802.11 TGn model it resembles in
+:data:`TGN_CLASS`; :mod:`wiloc_core.sim.calibration` checks its delay spread against
+that model's.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 from wiloc_core.errors import ParameterError
 from wiloc_core.seeding import rng as make_rng
 from wiloc_core.sim.channel import frequency_grid
+from wiloc_core.sim.diffuse import room_diffuse_field
 from wiloc_core.sim.paths import PathSet, trace
 from wiloc_core.sim.scene import Person, Room, Scene, random_clutter
 
@@ -115,6 +121,41 @@ _CTF_CLUTTER_WORDS = {"laboratory": "highly cluttered", "narrow-corridor": "medi
                       "lobby": "low cluttered", "sports-hall": "open space"}
 
 
+#: TGn class (Erceg et al., IEEE 802.11-03/940r4) each preset's room resembles, why, and
+#: the effective absorption coefficient of its diffuse tail (Andersen et al., "Room
+#: electromagnetics", 2007, measured 0.5 in a large furnished room; the values per room
+#: are our calibration, see wiloc_core.sim.calibration).
+TGN_CLASS = {
+    "laboratory": ("B", 0.5, "a furnished 10 x 8 x 3 m room: its reverberation time (17 ns) "
+                             "and delay spread are those of a residential room (model B)"),
+    "narrow-corridor": ("B", 0.5, "a 2.4 m wide corridor has a small volume per surface, "
+                                  "hence a short reverberation time (model B)"),
+    "lobby": ("D", 0.4, "a 20 x 15 x 5 m sparsely furnished lobby (less absorption): the "
+                        "volume of an open-plan office floor (model D, typical office)"),
+    "sports-hall": ("E", 0.3, "an empty 40 x 25 x 9 m hall with hard surfaces (little "
+                              "absorption): a large open space, model E (large office) "
+                              "rather than F, whose 150 ns include outdoor links"),
+    "lofi-room": ("B", 0.5, "a furnished 5 x 7 m room is residential-sized (model B)"),
+    "eval-room": ("B", 0.5, "a furnished 8 x 6 m conference room is residential-sized "
+                            "(model B)"),
+    "wtn-room": ("C", 0.5, "a furnished 16 x 20.5 m room is a small-office space (model C)"),
+}
+
+
+def _diffuse(name, room, carrier_hz, seed):
+    """The preset room's diffuse tail, drawn after its clutter from the same generator."""
+    _, absorption, _ = TGN_CLASS[name]
+    return room_diffuse_field(room, carrier_hz, absorption=absorption, seed=make_rng(seed))
+
+
+def _tgn_sources(name):
+    cls, absorption, why = TGN_CLASS[name]
+    return {"tgn_class": f"TGn model {cls} (Erceg et al., IEEE 802.11-03/940r4): {why}",
+            "diffuse": f"diffuse tail from room electromagnetics (Andersen et al. 2007; "
+                       f"Eyring reverberation time), effective absorption {absorption} "
+                       "(Andersen et al. measured 0.5; ours per room)"}
+
+
 def _room(size, walls):
     walls = dict(walls)
     default = walls.pop("default", "concrete")
@@ -127,9 +168,11 @@ def _ctf_preset(name, seed):
     grid = square_grid(origin)
     clutter = random_clutter(room, density, rcs_m2=rcs, exclude=np.vstack([grid, tx]),
                              exclude_radius_m=0.4, seed=make_rng(seed))
-    scene = Scene(room, tx, carrier_hz=2.4e9, scatterers=clutter, name=name)
+    scene = Scene(room, tx, carrier_hz=2.4e9, scatterers=clutter, name=name,
+                  diffuse=_diffuse(name, room, 2.4e9, seed))
     sources = dict(_CTF_SOURCES)
     sources["clutter"] += f" ({density} scatterers/m^2, rcs {rcs[0]}-{rcs[1]} m^2)"
+    sources.update(_tgn_sources(name))
     return Preset(name, scene, np.asarray([tx], float), grid, frequency_grid(2.4e9, 100e6, 601),
                   "vna", person=Person(0.0, 0.0, loss_db=8.0),
                   settings={"n_sweeps": 10, "snr": 1e3},
@@ -152,7 +195,8 @@ def _lofi_preset(seed):
                    & (clutter.positions[:, 1] < area[3] + 0.3))
     clutter = type(clutter)(clutter.positions[clutter_ok], clutter.rcs[clutter_ok],
                             clutter.phase[clutter_ok])
-    scene = Scene(room, router, carrier_hz=2.437e9, scatterers=clutter, name="lofi-room")
+    scene = Scene(room, router, carrier_hz=2.437e9, scatterers=clutter, name="lofi-room",
+                  diffuse=_diffuse("lofi-room", room, 2.437e9, seed))
     from wiloc_core.sim.sensors.csi import subcarrier_frequencies
 
     corners = np.array([[area[0], area[1]], [area[2], area[1]], [area[2], area[3]],
@@ -164,6 +208,7 @@ def _lofi_preset(seed):
         settings={"rate_hz": 100.0, "fmt": "ht20", "loss_rate": 0.03, "mean_burst": 3.0,
                   "duration_s": 300.0, "snr": 10**2.5},
         sources={
+            **_tgn_sources("lofi-room"),
             "walk_area": "paper 002 §IV: 1.8 m x 4.8 m region, four vertices as reference points",
             "rate_hz": "paper 002 §IV: 100 Hz ping replies",
             "duration_s": "paper 002 §IV: each volunteer moved for 5 minutes",
@@ -190,7 +235,8 @@ def _eval_preset(seed):
     keep = ~((clutter.positions[:, 0] > 2.4) & (clutter.positions[:, 0] < 5.6)
              & (clutter.positions[:, 1] > 1.4) & (clutter.positions[:, 1] < 4.6))
     clutter = type(clutter)(clutter.positions[keep], clutter.rcs[keep], clutter.phase[keep])
-    scene = Scene(room, tx, carrier_hz=5.22e9, scatterers=clutter, name="eval-room")
+    scene = Scene(room, tx, carrier_hz=5.22e9, scatterers=clutter, name="eval-room",
+                  diffuse=_diffuse("eval-room", room, 5.22e9, seed))
     from wiloc_core.sim.sensors.csi import subcarrier_frequencies
 
     return Preset(
@@ -200,6 +246,7 @@ def _eval_preset(seed):
         settings={"sample_rate_hz": 20e6, "n_labels": 26, "packets_train": 4000,
                   "packets_test": 1000, "rate_hz": 100.0, "snr": 10**2.5},
         sources={
+            **_tgn_sources("eval-room"),
             "carrier_hz": "paper 003 §IV: 5.22 GHz, 20 MHz bandwidth, SISO",
             "spots": "paper 003 §IV: 25 location spots plus the empty room (26 labels); "
                      "5 x 5 layout and 0.6 m spacing are assumptions (spacing lost in the text)",
@@ -222,13 +269,15 @@ def _wtn_preset(seed):
     aps = np.array([[0.3, 0.3, 2.5], [15.7, 0.3, 2.5], [15.7, 20.2, 2.5], [0.3, 20.2, 2.5]])
     clutter = random_clutter(room, 0.3, rcs_m2=(0.02, 0.5), exclude=aps, exclude_radius_m=0.5,
                              seed=make_rng(seed))
-    scene = Scene(room, aps[0], carrier_hz=5.18e9, scatterers=clutter, name="wtn-room")
+    scene = Scene(room, aps[0], carrier_hz=5.18e9, scatterers=clutter, name="wtn-room",
+                  diffuse=_diffuse("wtn-room", room, 5.18e9, seed))
     return Preset(
         "wtn-room", scene, aps, receivers, np.array([5.18e9]), "rtt",
         person=Person(0.0, 0.0, loss_db=12.0),
         settings={"burst_size": 11, "n_bursts": 200, "bandwidth_hz": 40e6,
                   "range_limits_m": (1.0, 20.0)},
         sources={
+            **_tgn_sources("wtn-room"),
             "aps": "paper 004 §IV: 4 RTT APs (Compulab WILD, Intel AC8260); corner placement "
                    "at 2.5 m is an assumption",
             "grid": "paper 004 §IV: 1170 positions on a 0.5 m grid; the 30 x 39 layout is an "

@@ -347,6 +347,11 @@ class Scene:
         amplitude exactly lambda / (4 pi d); larger values lump unmodelled losses
         (typical indoor n = 2-3.5, Rappaport, Wireless Communications, §4.11).
     name : str
+    diffuse : DiffuseField or None
+        The room's diffuse (reverberant) tail, drawn once per scene
+        (:func:`wiloc_core.sim.diffuse.room_diffuse_field`); ``None``: specular paths
+        and point scatterers only. :func:`~wiloc_core.sim.paths.trace` adds its
+        components to every link unless called with ``diffuse=False``.
     """
 
     room: Room | None
@@ -356,6 +361,7 @@ class Scene:
     people: tuple = ()
     path_loss_exponent: float = 2.0
     name: str = "scene"
+    diffuse: object = None
 
     def __post_init__(self):
         tx = np.asarray(self.tx, dtype=float).reshape(-1)
@@ -380,3 +386,7 @@ class Scene:
 
     def without_people(self) -> Scene:
         return replace(self, people=())
+
+    def with_diffuse(self, diffuse) -> Scene:
+        """The same scene with a diffuse tail (a ``DiffuseField`` or ``None``)."""
+        return replace(self, diffuse=diffuse)

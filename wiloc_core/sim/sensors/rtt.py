@@ -123,7 +123,8 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
                noise_std_m: float = 0.4, reference_rss_dbm: float = -75.0,
                resolution_s: float = 0.3e-9, device_offset_m: float = 0.0,
                fail_prob: float = 0.05, fail_rss_dbm: float = -85.0,
-               tx_power_dbm: float = 20.0, seed=None) -> RttBursts:
+               tx_power_dbm: float = 20.0, burst_fail_prob: float = 0.0,
+               burst_fail_rss_dbm: float | None = None, seed=None) -> RttBursts:
     """Simulate FTM ranging bursts for every link.
 
     Parameters
@@ -153,6 +154,12 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
         RSS at which half of the RTTs fail (logistic, 2 dB scale).
     tx_power_dbm : float
         Transmit power used for the RSS (dBm).
+    burst_fail_prob : float
+        Probability that a whole burst fails (STATUS_FAIL: the responder missed the
+        request), at strong signal; 0 (the default) draws no extra random numbers.
+    burst_fail_rss_dbm : float, optional
+        RSS at which half of the bursts fail (logistic, 2 dB scale); ``None``: no
+        RSS dependence of burst failures.
     seed : int or numpy.random.Generator
 
     Returns
@@ -167,13 +174,46 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
         raise ParameterError("noise_std_m", "a non-negative standard deviation (m)", noise_std_m)
     if not 0 <= fail_prob < 1:
         raise ParameterError("fail_prob", "a probability in [0, 1)", fail_prob)
+    if not 0 <= burst_fail_prob < 1:
+        raise ParameterError("burst_fail_prob", "a probability in [0, 1)", burst_fail_prob)
     g = make_rng(seed)
-    true = paths.distance_m
     first = first_path_delay(paths, bandwidth_hz=bandwidth_hz, threshold_db=threshold_db)
-    first = first * SPEED_OF_LIGHT
     rss = rss_dbm(paths, tx_power_dbm=tx_power_dbm)
+    return bursts_from_first_path(
+        first * SPEED_OF_LIGHT, rss, paths.distance_m, n_bursts=n_bursts, burst_size=burst_size,
+        noise_std_m=noise_std_m, reference_rss_dbm=reference_rss_dbm, resolution_s=resolution_s,
+        device_offset_m=device_offset_m, fail_prob=fail_prob, fail_rss_dbm=fail_rss_dbm,
+        burst_fail_prob=burst_fail_prob, burst_fail_rss_dbm=burst_fail_rss_dbm, seed=g)
+
+
+def bursts_from_first_path(first_m, rss, true_m, *, n_bursts: int = 1, burst_size: int = 8,
+                           noise_std_m: float = 0.4, reference_rss_dbm: float = -75.0,
+                           resolution_s: float = 0.3e-9, device_offset_m: float = 0.0,
+                           fail_prob: float = 0.05, fail_rss_dbm: float = -85.0,
+                           burst_fail_prob: float = 0.0, burst_fail_rss_dbm: float | None = None,
+                           seed=None) -> RttBursts:
+    """Steps 3-4 of the module docstring for precomputed first-path distances.
+
+    :func:`rtt_bursts` calls this after the first-path detector; a calibration that
+    varies only the noise, offset and failure settings calls it directly and skips
+    the detector. Parameters as in :func:`rtt_bursts`.
+
+    Parameters
+    ----------
+    first_m : array_like, float64, shape (n_links,), m
+        Noise-free first-detected-path distance.
+    rss : array_like, float64, shape (n_links,), dBm
+    true_m : array_like, float64, shape (n_links,), m
+
+    Returns
+    -------
+    RttBursts
+    """
+    g = make_rng(seed)
+    first = np.asarray(first_m, dtype=float)
+    rss = np.asarray(rss, dtype=float)
     n_rtt = burst_size - 1
-    shape = (paths.n_links, n_bursts, n_rtt)
+    shape = (first.size, n_bursts, n_rtt)
     sigma = noise_std_m * np.sqrt(1 + 10 ** ((reference_rss_dbm - rss) / 10))
     rtt = 2 * (first + device_offset_m)[:, None, None] / SPEED_OF_LIGHT
     rtt = rtt + 2 * sigma[:, None, None] / SPEED_OF_LIGHT * g.standard_normal(shape)
@@ -182,6 +222,11 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
     samples = SPEED_OF_LIGHT * rtt / 2
     p_fail = fail_prob + (1 - fail_prob) / (1 + np.exp(-(fail_rss_dbm - rss) / 2.0))
     failed = g.random(shape) < p_fail[:, None, None]
+    if burst_fail_prob > 0 or burst_fail_rss_dbm is not None:
+        p_burst = np.full(first.shape, float(burst_fail_prob))
+        if burst_fail_rss_dbm is not None:
+            p_burst = p_burst + (1 - p_burst) / (1 + np.exp(-(burst_fail_rss_dbm - rss) / 2.0))
+        failed = failed | (g.random(shape[:2]) < p_burst[:, None])[..., None]
     samples = np.where(failed, np.nan, samples)
     n_ok = np.sum(~failed, axis=-1)
     with warnings.catch_warnings():
@@ -189,5 +234,4 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
         mean = np.nanmean(samples, axis=-1)
         std = np.where(n_ok >= 2, np.nanstd(samples, axis=-1, ddof=1), np.where(n_ok == 1, 0.0,
                                                                                  np.nan))
-    return RttBursts(mean, std, n_ok, n_rtt, samples, true, first, rss)
-
+    return RttBursts(mean, std, n_ok, n_rtt, samples, np.asarray(true_m, dtype=float), first, rss)

@@ -1,0 +1,161 @@
+"""Calibration of the simulated rooms against the IEEE 802.11 TGn models.
+
+For each preset, :func:`preset_dispersion` traces links from the preset's
+transmitter to receivers spread over its room and reports the three numbers a TGn
+model fixes (Erceg et al., IEEE 802.11-03/940r4):
+
+- RMS delay spread of the ray powers (every path, diffuse tail included), the second
+  central moment of the power delay profile;
+- K-factor: direct-path power over all other power (dB);
+- path-loss slope n of the local-mean power, :math:`P = P_0 - 10 n \\log_{10} d`.
+
+:func:`tgn_comparison` sets them beside the preset's TGn class
+(:data:`wiloc_core.sim.presets.TGN_CLASS`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wiloc_core.errors import ParameterError
+from wiloc_core.seeding import rng as make_rng
+from wiloc_core.sim.channel import delay_spread
+from wiloc_core.sim.paths import KIND_CODES, PathSet, trace
+from wiloc_core.sim.presets import PRESET_NAMES, TGN_CLASS, preset
+from wiloc_core.sim.sensors.rss import fit_log_distance
+from wiloc_core.sim.tgn import tgn_model
+
+
+def room_receivers(room, tx, n: int, *, height_m: float = 1.5, min_distance_m: float = 1.0,
+                   margin_m: float = 0.3, seed=None) -> np.ndarray:
+    """Receivers drawn uniformly over the room's floor plan at one height.
+
+    Receivers closer than ``min_distance_m`` (horizontally) to ``tx`` are redrawn.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n, 3), m
+    """
+    if not (isinstance(n, int | np.integer) and n >= 2):
+        raise ParameterError("n", "an integer >= 2 receivers", n)
+    g = make_rng(seed)
+    lo = np.array([margin_m, margin_m])
+    hi = np.array([room.width - margin_m, room.depth - margin_m])
+    out = np.empty((0, 2))
+    while len(out) < n:
+        xy = g.uniform(lo, hi, size=(2 * n, 2))
+        xy = xy[np.linalg.norm(xy - np.asarray(tx)[:2], axis=1) >= min_distance_m]
+        out = np.vstack([out, xy])
+    return np.column_stack([out[:n], np.full(n, height_m)])
+
+
+def k_factor_db(paths: PathSet) -> np.ndarray:
+    """Direct-path power over the power of every other path (dB); float64 (n_links,)."""
+    p = paths.a**2
+    los = np.where(paths.kind == KIND_CODES["los"], p, 0.0).sum(axis=1)
+    rest = p.sum(axis=1) - los
+    return 10 * np.log10(np.maximum(los, 1e-300) / np.maximum(rest, 1e-300))
+
+
+def dispersion(paths: PathSet) -> dict:
+    """RMS delay spread, K-factor and path-loss slope of a set of links.
+
+    Returns
+    -------
+    dict
+        ``rms_ns`` (mean over links), ``rms_ns_p10``/``rms_ns_p90``, ``k_db`` (median over
+        links), ``slope`` (path-loss exponent n of the total power), ``n_links``.
+    """
+    rms = delay_spread(paths) * 1e9
+    k = k_factor_db(paths)
+    _, slope = fit_log_distance(paths.distance_m, 10 * np.log10(paths.power()))
+    return {"rms_ns": float(rms.mean()), "rms_ns_p10": float(np.percentile(rms, 10)),
+            "rms_ns_p90": float(np.percentile(rms, 90)), "k_db": float(np.median(k)),
+            "slope": float(slope), "n_links": int(paths.n_links)}
+
+
+def preset_dispersion(name: str, *, n_links: int = 200, max_order: int = 2, diffuse: bool = True,
+                      seed=0) -> dict:
+    """Dispersion statistics of a preset's room (see the module docstring).
+
+    Receivers are drawn over the whole room at the preset's receiver height (at least
+    1 m from the transmitter), so the statistics describe the room rather than the
+    paper's small measurement grid.
+
+    Parameters
+    ----------
+    name : one of :data:`~wiloc_core.sim.presets.PRESET_NAMES`
+    n_links : int
+    max_order : int
+        Wall-reflection order of the image method.
+    diffuse : bool
+        Include the diffuse tail.
+    seed : int
+        Draws the preset (clutter, tail) and the receivers.
+
+    Returns
+    -------
+    dict, see :func:`dispersion`, plus ``tgn_class``.
+    """
+    if name not in PRESET_NAMES:
+        raise ParameterError("name", f"one of {PRESET_NAMES}", name)
+    paths = preset_paths(name, n_links=n_links, max_order=max_order, diffuse=diffuse, seed=seed)
+    return {**dispersion(paths), "tgn_class": TGN_CLASS[name][0]}
+
+
+def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2,
+                   seed=0) -> list[dict]:
+    """One row per preset: its statistics beside its TGn class's values.
+
+    Returns
+    -------
+    list of dict
+        Keys ``preset``, ``tgn_class``, ``rms_ns``, ``tgn_rms_ns`` (nominal),
+        ``rms_ratio``, ``k_db``, ``tgn_k_db`` (LOS over all other power of the class
+        profile), ``slope``, ``tgn_slope_min``, ``tgn_slope_max``,
+        ``reverberation_ns``, ``absorption``.
+    """
+    rows = []
+    for name in names:
+        stats = preset_dispersion(name, n_links=n_links, max_order=max_order, seed=seed)
+        model = tgn_model(stats["tgn_class"])
+        field = preset(name, seed=seed).scene.diffuse
+        rows.append({
+            "preset": name, "tgn_class": model.name, "rms_ns": stats["rms_ns"],
+            "tgn_rms_ns": model.nominal_rms_ns, "rms_ratio": stats["rms_ns"] / model.nominal_rms_ns,
+            "k_db": stats["k_db"], "tgn_k_db": model.k_factor_db, "slope": stats["slope"],
+            "tgn_slope_min": model.slope_range[0], "tgn_slope_max": model.slope_range[1],
+            "reverberation_ns": field.reverberation_s * 1e9, "absorption": field.absorption})
+    return rows
+
+
+def binned_pdp(paths: PathSet, *, bin_s: float = 10e-9, n_bins: int = 40) -> np.ndarray:
+    """Power delay profile in delay bins, averaged over links, normalised to unit sum.
+
+    Excess delays are measured from each link's first path; bin i holds the ray powers
+    with excess delay in [i bin_s, (i + 1) bin_s), the tap spacing of the TGn models
+    (10 ns) by default. Power beyond the last bin is dropped.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n_bins,)
+        Mean power per bin over links, divided by its sum.
+    """
+    if not (bin_s > 0 and isinstance(n_bins, int | np.integer) and n_bins >= 1):
+        raise ParameterError("bin_s, n_bins", "a positive bin width (s) and bin count", (bin_s, n_bins))
+    excess = paths.tau - paths.tau.min(axis=1, keepdims=True)
+    idx = np.floor(excess / bin_s).astype(np.int64)
+    keep = idx < n_bins
+    p = paths.a**2 / paths.power()[:, None]
+    out = np.bincount(idx[keep], weights=p[keep], minlength=n_bins)[:n_bins]
+    return out / out.sum()
+
+
+def preset_paths(name: str, *, n_links: int = 200, max_order: int = 2, diffuse: bool = True,
+                 seed=0) -> PathSet:
+    """The links of :func:`preset_dispersion` (room-wide receivers), for plots."""
+    p = preset(name, seed=seed)
+    height = float(np.median(p.receivers[:, 2]))
+    rx = room_receivers(p.scene.room, p.scene.tx, n_links, height_m=height,
+                        seed=make_rng([int(seed), 7]))
+    return trace(p.scene, rx, max_order=max_order, diffuse=diffuse)
