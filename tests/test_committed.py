@@ -191,3 +191,24 @@ def test_label_and_caption_read_well_for_a_short_one_seed_run(tmp_path):
     run = committed.load("07-demo", root=tmp_path)
     assert committed.Story(_res(tmp_path), run, glue=Glue()).label == "committed full run, 1 seed"
     assert ", 10 s." in run.caption() and "min" not in run.caption()
+
+
+def _value_record(ours):
+    return {"kind": "value", "paper": "000", "item": "Table I", "row": "Lab", "column": "75%",
+            "ours": ours, "unit": "cm", "profile": "full", "data_kind": "real", "seed": 0,
+            "notebook": "07-demo"}
+
+
+def test_verdict_moves_sets_the_replaced_run_beside_this_one(tmp_path):
+    folder = _commit(tmp_path)
+    (folder / "report.json").write_text(json.dumps([_value_record(8.5)]))  # paper: 8.46 cm
+    run = committed.load("07-demo", root=tmp_path)
+    assert committed.verdict_moves(run) is None  # nothing kept of an earlier run
+    (folder / "previous_report.json").write_text(json.dumps([_value_record(30.0)]))
+    (folder / "previous_provenance.json").write_text(json.dumps({"commit": "abc"}))
+    moves = committed.verdict_moves(run)
+    row = moves.iloc[0]
+    assert row["record"] == "Table I · Lab · 75%" and bool(row["moved"])
+    assert row["status before"] != row["status now"]
+    assert (row["ours before"], row["ours now"]) == (30.0, 8.5)
+    assert run.previous_provenance == {"commit": "abc"}

@@ -407,3 +407,23 @@ def test_results_reevaluate_rebuilds_records_of_a_copy(tmp_path, monkeypatch):
     shutil.rmtree(root / "10-ctf-transfer")
     (root / "10-ctf-transfer").mkdir()
     assert cli.main(["results", "reevaluate", "10-ctf-transfer"]) == 2
+
+
+def test_results_commit_keeps_the_replaced_runs_records_once(isolated_build, committed):
+    import shutil
+
+    _fake_results(isolated_build, "full")
+    assert cli.main(["results", "commit", "07-demo"]) == 0
+    first = json.loads((committed / "07-demo" / "report.json").read_text())
+    shutil.rmtree(isolated_build / "results" / "07-demo")
+    _fake_results(isolated_build, "full", injected={"profile": "full", "seed": 1})
+    assert cli.main(["results", "commit", "07-demo"]) == 0
+    kept = committed / "07-demo"
+    assert json.loads((kept / "previous_report.json").read_text()) == first
+    assert json.loads((kept / "previous_provenance.json").read_text())["commit"] == "0123456789abcdef"
+    # a third commit keeps only the second run, never a chain of older ones
+    shutil.rmtree(isolated_build / "results" / "07-demo")
+    folder = _fake_results(isolated_build, "full")
+    (folder / "previous_report.json").write_text("[]")  # a stray copy in the build is ignored
+    assert cli.main(["results", "commit", "07-demo"]) == 0
+    assert json.loads((kept / "previous_report.json").read_text()) == first

@@ -218,6 +218,20 @@ def _cmd_results_reevaluate(args) -> int:
     return 0
 
 
+#: What a committed run keeps of the run it replaces: its file -> the kept copy's name.
+PREVIOUS_RUN_FILES = {"report.json": "previous_report.json",
+                      "provenance.json": "previous_provenance.json"}
+
+
+def _keep_previous_run(target, staging) -> None:
+    """Copy the records and provenance of the committed run being replaced (if any) into
+    the new run's folder, so that a page can show how its verdicts moved
+    (:func:`wiloc_core.committed.verdict_moves`); only the last run before is kept."""
+    for name, kept in PREVIOUS_RUN_FILES.items():
+        if (target / name).is_file():
+            shutil.copyfile(target / name, staging / kept)
+
+
 def _cmd_results_commit(args) -> int:
     """Copy an unmodified full-profile run from build/results into the committed results/ folder."""
     from wiloc_core import paths
@@ -234,7 +248,9 @@ def _cmd_results_commit(args) -> int:
     staging = target.with_name(f".{args.stem}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     # PNG figures suffice for the book; SVG copies would only bloat the repository.
-    shutil.copytree(source, staging, ignore=shutil.ignore_patterns("*.svg", "*.tmp"))
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(
+        "*.svg", "*.tmp", *PREVIOUS_RUN_FILES.values()))
+    _keep_previous_run(target, staging)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     print(f"committed results: {target}")

@@ -130,6 +130,22 @@ class CommittedRun:
                  "date": self.provenance.get("date", "")}
         return report.evaluate([{**item, **extra} for item in items])
 
+    def previous_records(self) -> list[dict]:
+        """The judged records of the committed run this one replaced (``[]`` when none was
+        kept: see ``wiloc results commit``)."""
+        from wiloc_core import report
+
+        path = self.folder / "previous_report.json"
+        if not path.is_file():
+            return []
+        return report.evaluate([{**item, "origin": "committed"} for item in _read_json(path)])
+
+    @property
+    def previous_provenance(self) -> dict:
+        """Provenance of the committed run this one replaced (empty when none was kept)."""
+        path = self.folder / "previous_provenance.json"
+        return dict(_read_json(path)) if path.is_file() else {}
+
     def caption(self) -> str:
         """What this run is, from its provenance alone (never typed by a page)."""
         p = self.provenance
@@ -303,6 +319,38 @@ class Story:
         source, origin = ((committed or {}), "committed") if self.uses_committed else (build, "build")
         for key, item in source.items():
             self._put(key, _pair(item)[0], origin)
+
+
+def _record_name(record: dict) -> str:
+    if record.get("kind") == "claim":
+        return f"claim {record['claim_id']}"
+    return f"{record['item']} · {record['row']} · {record['column']}"
+
+
+def verdict_moves(run: CommittedRun):
+    """How the verdicts of ``run`` moved against the committed run it replaced.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per record of either run (claims first): ``record``, ``status before``,
+        ``status now``, ``ours before``, ``ours now`` (values only; claims have cells),
+        ``moved`` (the status changed); None when no previous run was kept.
+    """
+    import pandas as pd
+
+    before = {_record_name(r): r for r in run.previous_records()}
+    if not before:
+        return None
+    now = {_record_name(r): r for r in run.records()}
+    rows = []
+    for name in sorted(before.keys() | now.keys(), key=lambda n: (not n.startswith("claim"), n)):
+        old, new = before.get(name, {}), now.get(name, {})
+        rows.append({"record": name, "status before": old.get("status", "(absent)"),
+                     "status now": new.get("status", "(absent)"),
+                     "ours before": old.get("ours"), "ours now": new.get("ours"),
+                     "moved": old.get("status") != new.get("status")})
+    return pd.DataFrame(rows)
 
 
 def claim_statuses(records: list[dict]) -> dict[str, str]:
