@@ -12,6 +12,20 @@ def test_every_chapter_has_both_profiles_with_the_same_keys():
         assert quick["profile"] == "quick" and full["profile"] == "full"
 
 
+def test_a_paper_profile_has_the_keys_of_full_and_the_papers_epochs_without_early_stopping():
+    with_paper = [c for c in profiles.chapters() if "paper" in profiles._PRESETS[c]]
+    assert {"surrogate-teachers", "surrogate-ablations"} <= set(with_paper)
+    for chapter in with_paper:
+        full, paper = profiles.settings(chapter, "full"), profiles.settings(chapter, "paper")
+        assert set(full) == set(paper), chapter
+    for chapter in ("surrogate-teachers", "surrogate-ablations"):
+        full, paper = profiles.settings(chapter, "full"), profiles.settings(chapter, "paper")
+        assert paper["epochs"] == full["epochs"] and paper["patience"] is None
+        assert set(paper["models"]) == {"DNN", "CNNLoc", "BayesCNN", "bAaT"}
+    with pytest.raises(ParameterError, match="profile"):
+        profiles.settings("fingerprint-datasets", "paper")
+
+
 def test_override_replaces_and_none_keeps_the_profile_value():
     base = profiles.settings("fingerprint-datasets", "quick")
     changed = profiles.settings("fingerprint-datasets", "quick", max_train_samples=10,
