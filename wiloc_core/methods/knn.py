@@ -522,3 +522,26 @@ def bar_settings(profile: str) -> dict:
 
     cfg = settings("fingerprint-datasets", "quick" if profile == "quick" else "full")
     return {key: cfg[key] for key in BAR_KEYS}
+
+
+def grouped_split(groups, validation_fraction: float = 0.2, seed=0):
+    """(fit rows, validation rows) of a radio map, whole groups held out together.
+
+    The split :func:`choose_k`, :func:`select_configuration` and
+    :func:`evaluate_weighted_knn` use, for modules that choose their own settings on
+    held-out reference points the same way.
+
+    Parameters
+    ----------
+    groups : int array [n]
+        One id per fingerprint; equal ids go to the same side (see :func:`position_groups`).
+    validation_fraction : float in (0, 1)
+        Share of the distinct groups held out (at least one, at most all but one).
+    seed : int or numpy.random.Generator
+        Seeds the shuffle of the groups.
+
+    Returns
+    -------
+    fit, validation : int arrays of row indices, sorted, disjoint, together all rows.
+    """
+    return _validation_split(np.asarray(groups), validation_fraction, seed)
