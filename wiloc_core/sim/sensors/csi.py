@@ -29,33 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.phy.noise import check_snr
+from wiloc_core.phy.numerology import (  # noqa: F401  (subcarrier_frequencies: re-exported)
+    N_FFT,
+    SUBCARRIER_SPACING_HZ,
+    subcarrier_frequencies,
+    subcarrier_indices,
+)
 from wiloc_core.seeding import rng as make_rng
 from wiloc_core.sim.channel import ctf
 from wiloc_core.sim.paths import PathSet
-from wiloc_core.sim.sensors.vna import check_snr
-
-#: OFDM subcarrier spacing of 20 MHz 802.11 (Hz), IEEE 802.11-2020 §17.3.2.
-SUBCARRIER_SPACING_HZ = 312.5e3
-#: FFT size of 20 MHz 802.11, IEEE 802.11-2020 §17.3.2.
-N_FFT = 64
-
-
-def subcarrier_indices(fmt: str = "ht20") -> np.ndarray:
-    """Occupied subcarrier indices k (relative to DC), ascending; int64.
-
-    ``"ht20"``: HT-LTF, k = -28..-1, 1..28 (56 values); ``"lltf"``: legacy LTF,
-    k = -26..-1, 1..26 (52 values). IEEE 802.11-2020 §17.3.5 and the ESP-IDF Wi-Fi guide.
-    """
-    edge = {"ht20": 28, "lltf": 26}.get(fmt)
-    if edge is None:
-        raise ParameterError("fmt", "'ht20' (56 subcarriers) or 'lltf' (52 subcarriers)", fmt)
-    k = np.arange(-edge, edge + 1)
-    return k[k != 0]
-
-
-def subcarrier_frequencies(carrier_hz: float, fmt: str = "ht20") -> np.ndarray:
-    """RF frequencies ``f_c + k * 312.5 kHz`` of the occupied subcarriers; float64, Hz."""
-    return carrier_hz + subcarrier_indices(fmt) * SUBCARRIER_SPACING_HZ
 
 
 def gilbert_elliott_loss(n_packets: int, loss_rate: float, mean_burst: float, *,

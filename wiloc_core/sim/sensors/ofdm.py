@@ -18,11 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.phy.noise import check_snr
+from wiloc_core.phy.numerology import SAMPLE_RATE_HZ
 from wiloc_core.seeding import rng as make_rng
 from wiloc_core.sim.paths import PathSet
-from wiloc_core.sim.sensors.vna import check_snr
-
-SAMPLE_RATE_HZ = 20e6
 
 
 def channel_taps(paths: PathSet, *, sample_rate_hz: float = SAMPLE_RATE_HZ, n_taps: int | None = None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.phy.numerology import subcarrier_frequencies
 from wiloc_core.seeding import rng as make_rng
 from wiloc_core.sim.channel import ctf
 from wiloc_core.sim.paths import PathSet
@@ -98,8 +99,6 @@ def rss_dbm(paths: PathSet, *, tx_power_dbm: float = 20.0, antenna_gain_dbi: flo
         power = paths.power()
     elif mode == "wideband":
         if subcarrier_freqs_hz is None:
-            from wiloc_core.sim.sensors.csi import subcarrier_frequencies
-
             subcarrier_freqs_hz = subcarrier_frequencies(paths.carrier_hz, "ht20")
         power = np.mean(np.abs(ctf(paths, subcarrier_freqs_hz)) ** 2, axis=1)
     else:

@@ -13,17 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.phy.noise import check_snr
 from wiloc_core.seeding import rng as make_rng
 from wiloc_core.sim.channel import check_frequencies, ctf
 from wiloc_core.sim.paths import PathSet
-
-
-def check_snr(snr, name: str = "snr") -> float:
-    """A linear power ratio > 0 (use ``10 ** (snr_db / 10)`` for decibels)."""
-    value = float(snr)
-    if not (np.isfinite(value) or value == np.inf) or value <= 0:
-        raise ParameterError(name, "a positive SNR as a linear power ratio (10**(dB/10))", snr)
-    return value
 
 
 def add_noise(H, snr, *, seed=None, axis=-1) -> np.ndarray:
