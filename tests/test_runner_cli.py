@@ -120,6 +120,9 @@ def test_parameter_values_parse_as_json_or_text():
     assert runner.parse_parameter_value("3") == 3
     assert runner.parse_parameter_value("[1, 2]") == [1, 2]
     assert runner.parse_parameter_value("null") is None
+    assert runner.parse_parameter_value("False") is False
+    assert runner.parse_parameter_value("True") is True and runner.parse_parameter_value("None") is None
+    assert runner.parse_parameter_value("false") is False and runner.parse_parameter_value("lobby") == "lobby"
     assert runner.parse_parameter_value("manhattan") == "manhattan"
 
 

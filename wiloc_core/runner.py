@@ -87,8 +87,16 @@ def resolve_notebook(name) -> Path:
     raise ParameterError("notebook", f"a notebook in notebooks/ ({known})", str(name))
 
 
+#: Python spellings of JSON's literals that a reader types on the command line; left as
+#: strings, ``"False"`` would be truthy.
+_PYTHON_LITERALS = {"True": True, "False": False, "None": None}
+
+
 def parse_parameter_value(text: str):
-    """Command-line parameter values: JSON when it parses (numbers, lists, null), else a string."""
+    """Command-line parameter values: JSON when it parses (numbers, lists, null), Python's
+    ``True`` / ``False`` / ``None`` as themselves, else a string."""
+    if text in _PYTHON_LITERALS:
+        return _PYTHON_LITERALS[text]
     try:
         return json.loads(text)
     except json.JSONDecodeError:
