@@ -4,7 +4,8 @@ pilots, transmitter and the receiver steps of the EVAL chain (paper 003).
 Pure NumPy, the bottom layer of the house: the simulator's sensors and the chapters
 import it, and it imports nothing of theirs. Module by module, in the order of the
 chain: :mod:`.numerology`, :mod:`.constellation`, :mod:`.pilots`, :mod:`.preamble`,
-:mod:`.transmitter`, :mod:`.noise`, :mod:`.receiver`, :mod:`.classify`, :mod:`.evs`,
+:mod:`.transmitter`, :mod:`.noise`, :mod:`.sync` (packet detection, timing and
+frequency offset from the preamble), :mod:`.receiver`, :mod:`.classify`, :mod:`.evs`,
 :mod:`.chain`.
 """
 
@@ -47,10 +48,20 @@ from .receiver import (
     ofdm_demodulate,
     pilot_phase,
 )
+from .sync import (
+    Detection,
+    detect_packets,
+    frames_at,
+    preamble_offset,
+    preamble_snr,
+    rotation,
+    stf_metric,
+)
 from .transmitter import Packets, frame_length, ofdm_modulate, symbol_grid, transmit
 
 __all__ = [
-    "CP_LEN", "DATA_K", "DATA_POS", "K_MOD", "LTF_USED", "N_FFT", "ORDERS", "PILOT_K",
+    "CP_LEN", "DATA_K", "Detection", "detect_packets", "frames_at", "preamble_offset",
+    "preamble_snr", "rotation", "stf_metric", "DATA_POS", "K_MOD", "LTF_USED", "N_FFT", "ORDERS", "PILOT_K",
     "PILOT_POS", "POLARITY", "Packets", "Reception", "SAMPLE_RATE_HZ",
     "SUBCARRIER_SPACING_HZ", "SYMBOL_LEN", "USED_K", "amplitude_phase", "awgn",
     "axis_levels", "bits_per_symbol", "calibrate", "check_snr", "classify_modulation",

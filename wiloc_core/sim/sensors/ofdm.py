@@ -11,6 +11,10 @@ with T_s = 1/F_s, a reference delay t_0 (the receiver's timing synchronisation)
 and a Hann taper w of half-width ``half_width`` samples that limits the sinc tails.
 Its DTFT at subcarrier k is H(f_c + k Delta f) exp(j 2 pi k Delta f t_0) to within the
 taper's passband ripple, i.e. the same channel the CSI sensor sees.
+
+:func:`receiver_front_end` then adds what the receiver's oscillator and noise do to
+each packet: a carrier frequency offset and start phase per packet, a per-symbol phase
+drift and AWGN (the I/Q packets of paper 003, :mod:`wiloc_core.data.eval_packets`).
 """
 
 from __future__ import annotations
@@ -113,3 +117,64 @@ def apply_channel(x, taps, *, snr: float = np.inf, cfo_hz: float = 0.0,
         sigma = np.sqrt(np.mean(np.abs(y) ** 2, axis=-1, keepdims=True) / snr / 2)
         y = y + sigma * g.standard_normal(y.shape + (2,)).view(np.complex128)[..., 0]
     return y
+
+
+def receiver_front_end(y, *, noise_var=0.0, cfo_hz=0.0, phase_rad=0.0, drift_rad: float = 0.0,
+                       symbol_len: int = 80, sample_rate_hz: float = SAMPLE_RATE_HZ,
+                       seed=None) -> np.ndarray:
+    """What the receiver's oscillator and noise do to each received packet.
+
+    .. math:: r_p[m] = y_p[m]\\, e^{j(2\\pi \\Delta f_p m / F_s + \\theta_p
+              + \\varphi_p(m))} + w_p[m]
+
+    - Delta f_p, theta_p: carrier frequency offset and start phase of packet p;
+    - phi_p(m): phase drift, a Wiener process stepping by N(0, ``drift_rad``^2) every
+      ``symbol_len`` samples (one OFDM symbol), interpolated linearly in between, so
+      each symbol sees a common phase error that its pilots can track (paper 003
+      eqs. 7-8: the RFO term of each symbol);
+    - w_p: circularly-symmetric white Gaussian noise of variance ``noise_var[p]``.
+
+    Parameters
+    ----------
+    y : array_like, complex, shape (n_packets, n_samples)
+        Packets after the channel (:func:`apply_channel`).
+    noise_var : float or array_like, shape (n_packets,)
+        Noise power per complex sample (>= 0).
+    cfo_hz, phase_rad : float or array_like, shape (n_packets,)
+        Delta f_p (Hz) and theta_p (rad).
+    drift_rad : float
+        Standard deviation of the drift per symbol (rad, >= 0).
+    symbol_len : int
+        Samples per drift step (80: one 4 us symbol at 20 MS/s).
+    sample_rate_hz : float
+    seed : int or numpy.random.Generator
+        Draws the drift, then the noise.
+
+    Returns
+    -------
+    numpy.ndarray, complex128, shape (n_packets, n_samples)
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=np.complex128))
+    n_packets, n = y.shape
+    noise_var = np.broadcast_to(np.asarray(noise_var, dtype=float), (n_packets,))
+    if np.any(~(noise_var >= 0)):
+        raise ParameterError("noise_var", "non-negative noise powers", float(np.min(noise_var)))
+    if not drift_rad >= 0:
+        raise ParameterError("drift_rad", "a non-negative phase step (rad)", drift_rad)
+    g = make_rng(seed)
+    m = np.arange(n)
+    phase = (2 * np.pi * np.asarray(cfo_hz, dtype=float).reshape(-1, 1) * m / sample_rate_hz
+             + np.asarray(phase_rad, dtype=float).reshape(-1, 1))
+    if drift_rad > 0:
+        n_steps = n // symbol_len + 2
+        walk = np.cumsum(g.normal(0.0, drift_rad, (n_packets, n_steps)), axis=1)
+        walk -= walk[:, :1]
+        pos = m / symbol_len
+        lo = pos.astype(np.int64)
+        frac = pos - lo
+        phase = phase + walk[:, lo] * (1 - frac) + walk[:, lo + 1] * frac
+    r = y * np.exp(1j * phase)
+    if np.any(noise_var > 0):
+        w = g.standard_normal((n_packets, n, 2)).view(np.complex128)[..., 0]
+        r = r + np.sqrt(noise_var / 2)[:, None] * w
+    return r
