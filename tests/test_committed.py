@@ -212,3 +212,29 @@ def test_verdict_moves_sets_the_replaced_run_beside_this_one(tmp_path):
     assert row["status before"] != row["status now"]
     assert (row["ours before"], row["ours now"]) == (30.0, 8.5)
     assert run.previous_provenance == {"commit": "abc"}
+
+
+def test_caption_warns_when_simulated_data_came_from_an_older_simulator(tmp_path):
+    from wiloc_core.sim import SIMULATOR_VERSION
+
+    _commit(tmp_path, provenance={**PROVENANCE, "simulator_version": SIMULATOR_VERSION - 1})
+    old = committed.load("07-demo", root=tmp_path)
+    assert old.simulator_version == SIMULATOR_VERSION - 1
+    assert f"simulator version {SIMULATOR_VERSION - 1}" in old.caption()
+    _commit(tmp_path, "08-demo", provenance={**PROVENANCE, "simulator_version": SIMULATOR_VERSION})
+    assert "simulator version" not in committed.load("08-demo", root=tmp_path).caption()
+    _commit(tmp_path, "09-demo", provenance=PROVENANCE)  # no version, commit unknown to git
+    unknown = committed.load("09-demo", root=tmp_path)
+    assert unknown.simulator_version is None and unknown.simulator_note() == ""
+
+
+def test_a_run_without_a_recorded_version_gets_it_from_the_commit_history(tmp_path):
+    from wiloc_core.sim import SIMULATOR_VERSIONS
+
+    introduced = SIMULATOR_VERSIONS[2][0]
+    if committed._is_ancestor(introduced, introduced) is None:
+        pytest.skip("this checkout has no git history")
+    _commit(tmp_path, provenance={**PROVENANCE, "commit": introduced})
+    assert committed.load("07-demo", root=tmp_path).simulator_version == 2
+    _commit(tmp_path, "08-demo", provenance={**PROVENANCE, "commit": introduced + "~1"})
+    assert committed.load("08-demo", root=tmp_path).simulator_version == 1

@@ -146,6 +146,40 @@ class CommittedRun:
         path = self.folder / "previous_provenance.json"
         return dict(_read_json(path)) if path.is_file() else {}
 
+    @property
+    def simulator_version(self) -> int | None:
+        """The simulator version the run used: from its provenance, or for a run made before
+        versions were recorded, the newest version whose introducing commit is an ancestor
+        of the run's commit (1 when none is; None when git cannot tell)."""
+        from wiloc_core.sim import SIMULATOR_VERSIONS
+
+        recorded = self.provenance.get("simulator_version")
+        if recorded is not None:
+            return int(recorded)
+        commit = str(self.provenance.get("commit", ""))
+        if not commit:
+            return None
+        version = 1
+        for number, (introduced, _) in sorted(SIMULATOR_VERSIONS.items()):
+            found = _is_ancestor(introduced, commit)
+            if found is None:
+                return None
+            if found:
+                version = number
+        return version
+
+    def simulator_note(self) -> str:
+        """A sentence when the run's simulated data came from an older simulator, else ""."""
+        from wiloc_core.sim import SIMULATOR_VERSION, SIMULATOR_VERSIONS
+
+        used = self.simulator_version
+        if self.summary.get("data_kind") != "simulated" or used is None or used >= SIMULATOR_VERSION:
+            return ""
+        changes = "; ".join(SIMULATOR_VERSIONS[v][1] for v in sorted(SIMULATOR_VERSIONS) if v > used)
+        return (f" **It was made with simulator version {used}; this code's simulator is version "
+                f"{SIMULATOR_VERSION} ({changes}), so its numbers describe the older simulator "
+                "until the run is regenerated.**")
+
     def caption(self) -> str:
         """What this run is, from its provenance alone (never typed by a page)."""
         p = self.provenance
@@ -168,6 +202,7 @@ class CommittedRun:
                     if version != "absent"]
         if packages:
             text += " Packages: " + ", ".join(packages) + "."
+        text += self.simulator_note()
         again = p.get("reevaluated")
         if again:
             text += (f" Its report records were re-evaluated on {again.get('date', '?')} "
@@ -319,6 +354,21 @@ class Story:
         source, origin = ((committed or {}), "committed") if self.uses_committed else (build, "build")
         for key, item in source.items():
             self._put(key, _pair(item)[0], origin)
+
+
+def _is_ancestor(ancestor: str, commit: str) -> bool | None:
+    """Whether ``ancestor`` is ``commit`` or one of its ancestors in this repository's
+    history; None when git (or either commit) is not available."""
+    import subprocess
+
+    from wiloc_core import paths
+
+    try:
+        done = subprocess.run(["git", "merge-base", "--is-ancestor", ancestor, commit],
+                              cwd=paths.REPO_ROOT, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {0: True, 1: False}.get(done.returncode)
 
 
 def _record_name(record: dict) -> str:

@@ -297,12 +297,15 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance(profile: str, seed: int, duration_s: float) -> dict:
-    """Where, when and with what a run was made: commit, machine, packages and data read."""
+    """Where, when and with what a run was made: commit, machine, packages, data read and
+    the simulator's version."""
     from wiloc_core.data.resolve import data_reads
+    from wiloc_core.sim import SIMULATOR_VERSION
 
     commit, dirty = git_commit()
     return {"commit": commit, "dirty": dirty,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_description(), "python": sys.version.split()[0],
             "packages": package_versions(), "data": data_reads(),
-            "profile": profile, "seed": int(seed), "duration_s": round(float(duration_s), 2)}
+            "profile": profile, "seed": int(seed), "duration_s": round(float(duration_s), 2),
+            "simulator_version": SIMULATOR_VERSION}

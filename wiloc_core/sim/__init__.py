@@ -35,6 +35,14 @@ from wiloc_core.sim.scene import (
     random_clutter,
 )
 
+#: Version of what the simulator computes; a committed run records the version it used.
+SIMULATOR_VERSION = 2
+#: Each version after the first: the commit that introduced it and what changed.
+SIMULATOR_VERSIONS = {
+    2: ("239eda1c5d0390f7f0ab10cfdc8f0313e92c9ad8",
+        "diffuse multipath and presets calibrated to the IEEE 802.11 TGn classes"),
+}
+
 __all__ = [
     "MATERIALS", "PRESET_NAMES", "DiffuseField", "Material", "PathSet", "Person", "Preset", "Room",
     "Scatterers", "Scene", "coherence_bandwidth", "ctf", "delay_spread", "frequency_grid",
