@@ -164,7 +164,9 @@ def test_transmitter_layout_and_seed():
 
 # -- receiver chain ------------------------------------------------------------------------------
 @pytest.mark.parametrize("order", phy.ORDERS)
-def test_clean_link_returns_the_symbols_and_zero_evs(order):
+def test_clean_link_returns_the_symbols_and_the_unit_channel_as_evs(order):
+    """No channel, noise or offset: H_k = 1, so the EVS (the channel seen on the DATA
+    symbols, phase from the pilots) is exactly 1 and the equalised error vectors 0."""
     tx = phy.transmit(8, 12, order, seed=1)
     rx = phy.receive(tx.samples, 12)
     np.testing.assert_array_equal(rx.order, order)
@@ -174,12 +176,14 @@ def test_clean_link_returns_the_symbols_and_zero_evs(order):
     np.testing.assert_allclose(rx.equalized, tx.grid, atol=1e-12)
     np.testing.assert_allclose(rx.csi, 1.0, atol=1e-12)
     np.testing.assert_allclose(rx.phase, 0.0, atol=1e-12)
-    assert np.abs(rx.evs).max() < 1e-12  # zero to rounding
+    np.testing.assert_allclose(rx.evs, 1.0, atol=1e-12)
+    assert np.abs(phy.equalized_error_vectors(rx.equalized, rx.reference)).max() < 1e-12
 
 
 def test_clean_multipath_inside_the_cyclic_prefix_is_equalised_exactly():
     """A 12-tap channel (shorter than the 16-sample prefix) through the simulator's OFDM
-    sensor, no noise, no offset: the LTF estimate equals the channel's DFT and the EVS is 0."""
+    sensor, no noise, no offset: the LTF estimate equals the channel's DFT H_k, and the EVS
+    is H_k rotated by minus the pilots' common phase arg sum_p H_p (its phase reference)."""
     from wiloc_core.sim.sensors.ofdm import apply_channel
 
     g = np.random.default_rng(13)
@@ -190,13 +194,17 @@ def test_clean_multipath_inside_the_cyclic_prefix_is_equalised_exactly():
     np.testing.assert_allclose(rx.csi, h, atol=1e-12)
     np.testing.assert_array_equal(rx.order, 64)
     np.testing.assert_array_equal(rx.data_symbols, tx.symbols)
-    assert np.abs(rx.evs).max() < 1e-9
+    theta_p = np.angle(h[:, phy.PILOT_POS].sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(rx.evs, h * np.exp(-1j * theta_p), atol=1e-9)
+    np.testing.assert_allclose(np.abs(rx.evs), np.abs(rx.csi), atol=1e-9)  # same amplitude
+    assert np.abs(phy.equalized_error_vectors(rx.equalized, rx.reference)).max() < 1e-9
 
 
 def test_pilots_remove_a_per_symbol_phase_that_the_csi_keeps():
     """The RFO model of eqs. 7-8: a random phase per OFDM symbol, common to its subcarriers.
-    The pilot estimate (eq. 14) recovers it relative to the LTF, the EVS stays zero and the
-    CSI phase carries the LTF's offset."""
+    The pilot estimate (eq. 14) recovers it relative to the LTF and the CSI phase carries
+    the LTF's offset; the EVS is the channel with its phase taken from the pilots, the same
+    for every draw of the offsets, and the equalised error vectors are zero."""
     g = np.random.default_rng(3)
     tx = phy.transmit(6, 10, 16, seed=2)
     ltf, data = phy.ofdm_demodulate(tx.samples, 10)
@@ -211,8 +219,17 @@ def test_pilots_remove_a_per_symbol_phase_that_the_csi_keeps():
     eq = phy.equalize(y, csi, est)
     ref = phy.reference_symbols(eq, np.full(6, 16))
     np.testing.assert_array_equal(ref, tx.grid)
-    evs = phy.error_vector_spectrum(phy.raw_error_vectors(eq, ref))
-    assert np.abs(evs).max() < 1e-12
+    theta_p = np.angle(h[phy.PILOT_POS].sum())          # the EVS's phase reference
+    psi = phy.pilot_common_phase(y)
+    np.testing.assert_allclose(np.angle(np.exp(1j * (psi - phi - theta_p))), 0.0, atol=1e-12)
+    evs = phy.error_vector_spectrum(phy.raw_error_vectors(y, ref))
+    np.testing.assert_allclose(evs, np.broadcast_to(h * np.exp(-1j * theta_p), evs.shape),
+                               atol=1e-12)
+    # With the chain's eq. 14 phase instead, Y e^{-j phi-hat} / X-hat is the CSI again,
+    # the LTF's offset included: that phase reference would not remove the RFO.
+    np.testing.assert_allclose(
+        phy.error_vector_spectrum(phy.raw_error_vectors(y, ref, phase=est)), csi, atol=1e-12)
+    assert np.abs(phy.error_vector_spectrum(phy.equalized_error_vectors(eq, ref))).max() < 1e-12
 
 
 @pytest.mark.parametrize("offset_hz", [-20e3, 2e3, 45e3])
@@ -286,6 +303,35 @@ def test_full_chain_pays_for_its_two_ltf_symbols():
     ser = np.mean(rx.data_symbols != tx.symbols)
     esn0 = 10 ** (esn0_db / 10)
     assert _ser_16qam(esn0) * 1.2 < ser < 1.5 * _ser_16qam(esn0 / 1.5)
+
+
+# -- error vector spectrum -----------------------------------------------------------------------
+def test_evs_phase_is_stable_across_random_offsets_while_the_csi_phase_is_not():
+    """One channel, 40 packets at 30 dB Es/N0, each with its own carrier offset (up to
+    5 kHz, tracked by the pilots) and start phase: the EVS phase of every subcarrier
+    keeps its value from packet to packet (mean resultant length near 1), the CSI phase
+    is spread over the circle by the LTF's offset (near 0)."""
+    from wiloc_core.sim.sensors.ofdm import apply_channel
+
+    g = np.random.default_rng(21)
+    taps = phy.complex_normal((1, 8), g) * np.exp(-np.arange(8) / 2)
+    tx = phy.transmit(40, 20, 16, seed=22)
+    y = phy.frequency_shift(apply_channel(tx.samples, taps), g.uniform(-5e3, 5e3, 40),
+                            phase_rad=g.uniform(-np.pi, np.pi, 40))
+    rx = phy.receive(phy.awgn(y, _noise_var(30.0), seed=23), 20, order=16)
+    h = np.fft.fft(taps[0], phy.N_FFT)[phy.fft_bins(phy.USED_K)]
+    spread = {k: np.abs(np.mean(np.exp(1j * np.angle(z)), axis=0))
+              for k, z in (("evs", rx.evs), ("csi", rx.csi))}
+    assert spread["evs"].min() > 0.99 and spread["csi"].max() < 0.5
+    expected = h * np.exp(-1j * np.angle(h[phy.PILOT_POS].sum()))
+    np.testing.assert_allclose(rx.evs.mean(axis=0), expected, atol=0.05 * np.abs(h).max())
+
+
+def test_raw_error_vectors_reject_a_zero_reference():
+    with pytest.raises(ParameterError, match="reference"):
+        phy.raw_error_vectors(np.ones((1, 2, 52)), np.zeros((1, 2, 52)))
+    with pytest.raises(ParameterError, match="reference"):
+        phy.equalized_error_vectors(np.ones((1, 2, 52)), np.zeros((1, 2, 52)))
 
 
 # -- EVS calibration -----------------------------------------------------------------------------

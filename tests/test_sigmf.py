@@ -81,14 +81,18 @@ def test_reading_in_blocks_finds_the_same_packets(recording, block):
     np.testing.assert_array_equal(parts.label, whole.label)
 
 
-def test_round_trip_without_noise_recovers_the_offset_and_zero_evs(tmp_path):
+def test_round_trip_without_noise_recovers_the_offset_and_the_channel_as_evs(tmp_path):
+    """No noise: the EVS is the channel the CSI sees with its phase taken from the pilots'
+    common phase instead of the LTF's offset (wiloc_core.phy.evs), to float32 rounding."""
     p = ep.simulate_eval_packets(1, snr_db=np.inf, drift_rad=0.0, seed=8)
     meta, _ = write_sigmf(tmp_path / "clean", p, validate=False)
     rec = read_sigmf(tmp_path / "clean")          # the base name works too
     assert len(rec) == 26
     np.testing.assert_array_equal(rec.reception.data_symbols, p.symbols)
     assert np.max(np.abs(rec.detection.cfo_hz - p.cfo_hz)) < 1.0
-    assert np.max(np.abs(rec.reception.evs)) < 1e-5      # float32 samples
+    csi = rec.reception.csi
+    expected = csi * np.exp(-1j * np.angle(csi[:, phy.PILOT_POS].sum(axis=1, keepdims=True)))
+    np.testing.assert_allclose(rec.reception.evs, expected, atol=1e-5)   # float32 samples
 
 
 def test_reader_finds_nothing_in_noise(tmp_path, packets):

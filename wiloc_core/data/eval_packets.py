@@ -23,7 +23,8 @@ default).
 The channel taps are kept inside the 0.8 us guard interval (:data:`N_TAPS` = 14 taps:
 3 samples of precursor before the first path, a Hann-tapered sinc of half-width 6),
 so that the channel is an exact circular convolution on every FFT window and the
-chain's EVS vanishes for a noiseless, offset-free link; the DFT of these taps is the
+chain's EVS equals the channel (its phase measured from the pilots) for a noiseless
+link; the DFT of these taps is the
 scene's channel (eq. 1) to within a few per cent at the band edges.
 
 The receiver (:func:`receive_packets`) removes the preamble's frequency offset
@@ -261,7 +262,8 @@ class EvalDataset:
     csi : numpy.ndarray, complex128, shape (n_packets, 52)
         L-LTF channel estimate H-hat on ``phy.USED_K`` (eq. 13).
     evs : numpy.ndarray, complex128, shape (n_packets, 52)
-        Raw error vector spectrum (eq. 23).
+        Raw error vector spectrum (eq. 23): channel on the DATA symbols, RFO removed
+        (:mod:`wiloc_core.phy.evs`).
     label : numpy.ndarray, int64, shape (n_packets,)
     order : numpy.ndarray, int64, shape (n_packets,)
         Modulation order the classifier chose.

@@ -22,7 +22,14 @@ from .constellation import (
     min_distance,
     points,
 )
-from .evs import amplitude_phase, calibrate, error_vector_spectrum, raw_error_vectors
+from .evs import (
+    amplitude_phase,
+    calibrate,
+    equalized_error_vectors,
+    error_vector_spectrum,
+    pilot_common_phase,
+    raw_error_vectors,
+)
 from .noise import awgn, check_snr, complex_normal, frequency_shift
 from .numerology import (
     CP_LEN,
@@ -65,11 +72,11 @@ __all__ = [
     "PILOT_POS", "POLARITY", "Packets", "Reception", "SAMPLE_RATE_HZ",
     "SUBCARRIER_SPACING_HZ", "SYMBOL_LEN", "USED_K", "amplitude_phase", "awgn",
     "axis_levels", "bits_per_symbol", "calibrate", "check_snr", "classify_modulation",
-    "complex_normal", "demap_hard", "equalize", "error_vector_spectrum", "fft_bins",
+    "complex_normal", "demap_hard", "equalize", "equalized_error_vectors", "error_vector_spectrum", "fft_bins",
     "frame_length", "frequency_offset_from_phase", "frequency_shift", "hard_decision",
     "kmeans_scores", "legacy_preamble", "ltf", "ltf_channel_estimate", "map_bits",
     "min_distance", "ofdm_demodulate", "ofdm_modulate", "pilot_phase", "pilot_polarity",
-    "pilot_symbols", "points", "raw_error_vectors", "receive", "reference_symbols",
+    "pilot_common_phase", "pilot_symbols", "points", "raw_error_vectors", "receive", "reference_symbols",
     "scrambler_bits", "stf", "subcarrier_frequencies", "subcarrier_indices", "symbol_grid",
     "transmit",
 ]

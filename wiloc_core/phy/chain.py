@@ -3,7 +3,8 @@
 samples -> FFT of L-LTF and DATA symbols -> CSI (eqs. 9-13) -> pilot phase per symbol
 (eq. 14) -> zero-forcing equalisation without the RFO (eqs. 15-17) -> k-means
 modulation classification (eq. 18) -> hard decisions (eq. 19) -> raw error vectors
-and the packet's raw EVS (eqs. 20-23). Calibration across packets (eq. 24) is left to
+of the received symbols against the decisions, with the pilots' common phase removed,
+and the packet's raw EVS (eqs. 20-23, rebuilt in :mod:`wiloc_core.phy.evs`). Calibration across packets (eq. 24) is left to
 the caller (:func:`wiloc_core.phy.evs.calibrate`), since it needs the packets' order
 in time. Every step is vectorised over packets.
 """
@@ -39,7 +40,8 @@ class Reception:
     reference : numpy.ndarray, complex128, shape (n_packets, n_symbols, 52)
         X-hat: hard decisions on data subcarriers, known pilot values on pilots.
     evs : numpy.ndarray, complex128, shape (n_packets, 52)
-        Raw error vector spectrum (eq. 23) on ``USED_K``.
+        Raw error vector spectrum (eq. 23) on ``USED_K``: the channel estimated on the
+        DATA symbols, phase measured from the pilots' common phase (RFO removed).
     """
 
     csi: np.ndarray
@@ -102,6 +104,8 @@ def receive(samples, n_symbols: int, *, start: int = 0, order: int | None = None
     >>> rx = phy.receive(tx.samples, 10)
     >>> rx.order.tolist(), bool((rx.data_symbols == tx.symbols).all()), rx.evs.shape
     ([16, 16, 16, 16], True, (4, 52))
+    >>> bool(abs(rx.evs - 1).max() < 1e-12)   # no channel (H = 1): the EVS is H
+    True
     """
     x = np.atleast_2d(np.asarray(samples, dtype=np.complex128))
     ltf, data = ofdm_demodulate(x, n_symbols, start=start)
@@ -113,5 +117,5 @@ def receive(samples, n_symbols: int, *, start: int = 0, order: int | None = None
     else:
         chosen = np.full(x.shape[0], check_order(order), dtype=np.int64)
     ref = reference_symbols(eq, chosen)
-    evs = error_vector_spectrum(raw_error_vectors(eq, ref))
+    evs = error_vector_spectrum(raw_error_vectors(data, ref))
     return Reception(csi, phase, eq, chosen, ref, evs)

@@ -1,9 +1,55 @@
-"""Error vector spectrum (EVS) of equalised OFDM symbols (paper 003 eqs. 20-24, 5).
+"""Error vector spectrum (EVS) of OFDM data symbols (paper 003 eqs. 20-24, 5).
 
-The paper's equations did not survive text extraction; the forms rebuilt here follow
-its text: the EVS is "the Euclidean distance and phase rotation between the equalised
-and reference symbols", it "eliminates the RFO", it is zero for an ideal link, and a
-packet's raw EVS is the mean over its data symbols (eq. 23).
+The paper's equations did not survive text extraction; the definition here is rebuilt
+from its text (§III-D, §IV), which says, in our paraphrase:
+
+* the EVS is a channel estimate made from the DATA symbols: the packet's raw EVS is the
+  mean over its N_D data symbols, "a similar processing method to the sample average
+  used for CSI" (eq. 10 averages Y / L over the N_L training symbols), and because N_D
+  exceeds N_L the EVS "can accomplish more accurate channel estimation than CSI";
+  Fig. 4 is read as recovering "the distortion of each subcarrier" to "obtain the
+  channel characteristics";
+* the amplitude of the CSI (eq. 13) is the same as that of the EVS (eq. 22) once the
+  exponential (offset) term is removed (§IV, Fig. 7), so the EVS keeps |H_k|;
+* the error vector removes the random frequency offset (RFO), which is why the EVS
+  phase is "more stable and reliable" than the CSI phase (text after eq. 22, Fig. 7);
+  the pilots are what "track the phase variations and remove the RFO" of each DATA
+  symbol (§III-B);
+* the data are removed by dividing by the hard-decided reference symbol ("once the
+  reference symbol has been eliminated by the estimated reference symbol", eq. 22),
+  which needs the modulation classifier and hard decisions (eqs. 18-19).
+
+Reconstruction (:func:`raw_error_vectors`): on every used subcarrier k of DATA symbol n,
+the received symbol with its RFO phase removed, relative to its decided reference,
+
+.. math:: \\epsilon_{n,k} = \\frac{Y_{n,k}\\, e^{-j\\hat\\psi_n}}{\\hat X_{n,k}}, \\qquad
+          \\hat\\psi_n = \\arg \\sum_{p \\in \\mathcal P} Y_{n,p} P_{n,p}^{*},
+
+and e_k is its mean over the symbols (eq. 23). With Y = H X e^{j phi_n} + W (eqs. 7-8)
+and correct decisions, psi-hat_n = phi_n + theta_P with theta_P = arg sum_p H_p, so
+
+.. math:: \\epsilon_{n,k} = H_k e^{-j\\theta_P}
+          + \\frac{W_{n,k} e^{-j\\hat\\psi_n}}{\\hat X_{n,k}}:
+
+the channel on subcarrier k with its phase measured from the pilots' common phase
+theta_P. The offset phi_n (random start phase, carrier offset, drift) cancels exactly,
+while the CSI H-hat_k = H_k e^{j phi_L} (eq. 13) keeps the LTF's phi_L; the amplitudes
+agree, |e_k| = |H_k| = |H-hat_k| without noise. The per-symbol noise term, scaled by
+1 / |X-hat|, is what the paper says dominates eq. 22 and what calibration (eq. 24)
+averages out.
+
+Why not the chain's pilot phase phi-hat_n of eq. 14 (:func:`~wiloc_core.phy.receiver.
+pilot_phase`): it is measured against the CSI, phi-hat_n = phi_n - phi_L, so
+Y e^{-j phi-hat_n} / X-hat = H_k e^{j phi_L} would be the CSI again, offset included.
+Why not the equalised ratio X-tilde / X-hat - 1 (the previous reading, kept as
+:func:`equalized_error_vectors`): the ZF equaliser divides H_k out, so that ratio
+carries no channel at all, only the LTF estimate's noise and the data noise; its
+amplitude cannot equal the CSI amplitude and its phase carries no location.
+
+An "error vector" here is thus the distortion of the RFO-corrected received symbol
+relative to the ideal constellation point, without channel equalisation: its modulus
+is the gain |Y| / |X-hat| and its argument the rotation from reference to received
+symbol (the paper's "Euclidean distance and phase rotation degree").
 """
 
 from __future__ import annotations
@@ -12,44 +58,94 @@ import numpy as np
 
 from wiloc_core.errors import ParameterError
 
+from .numerology import PILOT_POS
+from .pilots import pilot_symbols
 
-def raw_error_vectors(equalized, reference) -> np.ndarray:
-    """Error vector of every equalised symbol relative to its reference (eqs. 20-22).
 
-    Rebuilt form: the error vector divided by the reference point,
+def pilot_common_phase(data, *, first_polarity: int = 1) -> np.ndarray:
+    """Common phase of each DATA symbol from its four pilots alone (the EVS's RFO estimate).
 
-    .. math:: \\epsilon_{n,k} = \\frac{\\tilde X_{n,k} - \\hat X_{n,k}}{\\hat X_{n,k}}
-              = \\frac{\\tilde X_{n,k}}{\\hat X_{n,k}} - 1.
+    .. math:: \\hat\\psi_n = \\arg \\sum_{p \\in \\mathcal P} Y_{n,p} P_{n,p}^{*}
+              = \\phi_n + \\arg \\sum_p H_p \\quad\\text{(no noise)},
 
-    Dividing by the reference removes the data ("the reference symbol is eliminated
-    by the estimated reference symbol"), so symbols carrying different points can be
-    averaged. With eq. 17 and correct decisions (X-hat = X),
+    unlike :func:`~wiloc_core.phy.receiver.pilot_phase`, which correlates with the
+    CSI and so measures the offset relative to the LTF's.
 
-    .. math:: \\epsilon_{n,k} = \\frac{H_k}{\\hat H_k} e^{j(\\phi_n - \\hat\\phi_n)} - 1
-              + \\frac{W_{n,k}}{\\hat H_k \\hat X_{n,k} e^{j\\hat\\phi_n}} \\quad (22):
+    Parameters
+    ----------
+    data : array_like, complex, shape (..., n_symbols, 52)
+        Received DATA symbols on ``USED_K``.
+    first_polarity : int
+        Polarity index of the first symbol (1 for DATA symbols).
 
-    the per-symbol RFO phi_n is cancelled by the pilot estimate phi-hat_n, and what is
-    left is the mismatch between the channel seen by the data and the LTF estimate,
-    plus noise scaled by 1 / |H-hat_k|. Its modulus is the Euclidean distance
-    |X-tilde - X-hat| relative to |X-hat|, and arg(1 + epsilon) is the rotation from
-    reference to equalised symbol. It is exactly zero for a noiseless, offset-free link.
+    Returns
+    -------
+    numpy.ndarray, float64, shape (..., n_symbols), rad in (-pi, pi]
+    """
+    y = np.asarray(data, dtype=np.complex128)[..., PILOT_POS]
+    p = pilot_symbols(y.shape[-2], first_polarity)
+    return np.angle(np.sum(y * np.conj(p), axis=-1))
+
+
+def _check_reference(reference) -> np.ndarray:
+    ref = np.asarray(reference, dtype=np.complex128)
+    if np.any(ref == 0):
+        raise ParameterError("reference", "non-zero reference points", "a zero")
+    return ref
+
+
+def raw_error_vectors(data, reference, *, phase=None) -> np.ndarray:
+    """Error vector of every received symbol relative to its reference (eqs. 20-22).
+
+    .. math:: \\epsilon_{n,k} = Y_{n,k}\\, e^{-j\\hat\\psi_n} / \\hat X_{n,k}
+
+    (see the module docstring for the reconstruction and the text behind it). Exactly
+    H_k e^{-j arg sum_p H_p} for a noiseless link with correct decisions, whatever the
+    per-symbol offset phase.
+
+    Parameters
+    ----------
+    data : array_like, complex, shape (..., n_symbols, 52)
+        Y: received DATA symbols on ``USED_K`` (not equalised).
+    reference : array_like, complex, shape (..., n_symbols, 52)
+        X-hat: hard decisions on data subcarriers, known values on pilots; non-zero.
+    phase : array_like, float, shape (..., n_symbols), optional
+        psi-hat_n in rad; default :func:`pilot_common_phase` of ``data``.
+
+    Returns
+    -------
+    numpy.ndarray, complex128, shape (..., n_symbols, 52)
+    """
+    y = np.asarray(data, dtype=np.complex128)
+    ref = _check_reference(reference)
+    psi = pilot_common_phase(y) if phase is None else np.asarray(phase, dtype=float)
+    return y * np.exp(-1j * psi)[..., None] / ref
+
+
+def equalized_error_vectors(equalized, reference) -> np.ndarray:
+    """Relative error of the ZF-equalised symbols, X-tilde / X-hat - 1 (previous reading).
+
+    .. math:: \\frac{\\tilde X_{n,k}}{\\hat X_{n,k}} - 1
+              = \\frac{H_k e^{j\\phi_n}}{\\hat H_k e^{j\\hat\\phi_n}} - 1
+              + \\frac{W_{n,k}}{\\hat H_k \\hat X_{n,k} e^{j\\hat\\phi_n}}.
+
+    The textbook error vector (EVM) of the equalised constellation: zero for a
+    noiseless link, and free of the channel, since the equaliser divides H_k out. Not
+    the EVS of the chain (see the module docstring); kept for link-quality checks.
 
     Parameters
     ----------
     equalized : array_like, complex, shape (..., n_symbols, n_sc)
         X-tilde from :func:`wiloc_core.phy.receiver.equalize`.
     reference : array_like, complex, shape (..., n_symbols, n_sc)
-        X-hat: hard decisions on data subcarriers, known values on pilots; non-zero.
+        X-hat; non-zero.
 
     Returns
     -------
     numpy.ndarray, complex128, shape (..., n_symbols, n_sc)
     """
     x = np.asarray(equalized, dtype=np.complex128)
-    ref = np.asarray(reference, dtype=np.complex128)
-    if np.any(ref == 0):
-        raise ParameterError("reference", "non-zero reference points", "a zero")
-    return x / ref - 1.0
+    return x / _check_reference(reference) - 1.0
 
 
 def error_vector_spectrum(raw) -> np.ndarray:
