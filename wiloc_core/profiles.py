@@ -351,6 +351,70 @@ _PRESETS: dict[str, dict[str, dict]] = {
         },
     },
     # --- end paper 004 ---
+    # --- paper 003 (EVAL): notebooks/40-* ---
+    # n_train / n_test: packets per class (paper: 4000 / 1000); betas: Fig. 6 sweep of the
+    # calibration parameter; window: N_P, packets the calibration averages (lost from the
+    # paper's text; ours); n_seeds: DNN trainings per number (paper Fig. 6: 50);
+    # classic_max_train: training packets per class for methods whose cost grows
+    # faster than the data; classic_seeds: seeds of the seeded baselines (tree, forest);
+    # sweep_*: packets per class of the beta and N_P sweeps (the first of the main
+    # recording); snr_*: packets per class of the SNR sweep (new recordings, ours).
+    "eval-error-vector-spectrum": {
+        "quick": {
+            "n_train": 60, "n_test": 20, "snr_db": 25.0,
+            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 20,
+            "betas": [0.0, 4.0, 6.0, 16.0],
+            "n_seeds": 1,
+            "epochs": 40, "lr": 1e-3, "batch_size": 64, "patience": 8, "val_fraction": 0.1,
+            "eval_feature": "evs_phase",
+            "classic_methods": ["lr", "dt", "rf", "svm", "knn", "nb"],
+            "classic_features": ["csi_amplitude", "csi_phase", "evs_phase"],
+            "classic_max_train": {},
+            "classic_seeds": 1,
+            "windows": [1, 20],
+            "snrs_db": [10.0, 25.0],
+            "sweep_n_train": 60, "sweep_n_test": 20, "snr_n_train": 40, "snr_n_test": 20,
+            "spectra_packets": 60,
+        },
+        "full": {
+            # the paper's packet counts for Figs. 7 and 8; three trainings per number
+            # instead of 50 (two for the tree and forest); a DNN trained with batches of
+            # 512 and early stopping; the beta sweep of Fig. 6 on the first 1000 / 250
+            # packets of each class; the SVM on the first 1000 training packets per class.
+            "n_train": 4000, "n_test": 1000, "snr_db": 25.0,
+            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 100,
+            "betas": [0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 16.0, 64.0],
+            "n_seeds": 3,
+            "epochs": 60, "lr": 2e-3, "batch_size": 512, "patience": 6, "val_fraction": 0.1,
+            "eval_feature": "evs_phase",
+            "classic_methods": ["lr", "dt", "rf", "svm", "knn", "nb"],
+            "classic_features": ["csi_amplitude", "csi_phase", "evs_amplitude", "evs_phase"],
+            "classic_max_train": {"svm": 1000},
+            "classic_seeds": 2,
+            "windows": [1, 2, 5, 10, 20, 50, 100, 200],
+            "snrs_db": [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0],
+            "sweep_n_train": 1000, "sweep_n_test": 250, "snr_n_train": 300, "snr_n_test": 100,
+            "spectra_packets": 200,
+        },
+        "paper": {
+            # Fig. 6's 50 training runs per point, every method on every packet.
+            "n_train": 4000, "n_test": 1000, "snr_db": 25.0,
+            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 100,
+            "betas": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 16.0, 64.0],
+            "n_seeds": 50,
+            "epochs": 200, "lr": 1e-3, "batch_size": 64, "patience": 15, "val_fraction": 0.1,
+            "eval_feature": "evs_phase",
+            "classic_methods": ["lr", "dt", "rf", "svm", "knn", "nb"],
+            "classic_features": ["csi_amplitude", "csi_phase", "evs_amplitude", "evs_phase"],
+            "classic_max_train": {},
+            "classic_seeds": 50,
+            "windows": [1, 2, 5, 10, 20, 50, 100, 200, 500],
+            "snrs_db": [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0],
+            "sweep_n_train": 4000, "sweep_n_test": 1000, "snr_n_train": 4000, "snr_n_test": 1000,
+            "spectra_packets": 200,
+        },
+    },
+    # --- end paper 003 ---
 }
 
 
