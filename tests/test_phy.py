@@ -367,3 +367,16 @@ def test_features_and_errors_name_the_field():
         phy.hard_decision(np.ones(3), 8)
     with pytest.raises(ParameterError, match="snr"):
         phy.check_snr(0.0)
+
+
+def test_calibration_moving_average_reading():
+    """The second reading of eq. 24: beta packets averaged, causally."""
+    rng = np.random.default_rng(5)
+    evs = rng.normal(size=(12, 4)) + 1j * rng.normal(size=(12, 4))
+    np.testing.assert_allclose(phy.calibrate(evs, 1.0, form="moving_average"), evs)
+    out = phy.calibrate(evs, 3.0, form="moving_average")
+    np.testing.assert_allclose(out[5], evs[3:6].mean(axis=0))
+    np.testing.assert_allclose(out[0], evs[0])
+    np.testing.assert_allclose(out[1], evs[:2].mean(axis=0))
+    with pytest.raises(ParameterError, match="form"):
+        phy.calibrate(evs, 3.0, form="other")

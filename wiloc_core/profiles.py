@@ -356,13 +356,14 @@ _PRESETS: dict[str, dict[str, dict]] = {
     # calibration parameter; window: N_P, packets the calibration averages (lost from the
     # paper's text; ours); n_seeds: DNN trainings per number (paper Fig. 6: 50);
     # classic_max_train: training packets per class for methods whose cost grows
-    # faster than the data; classic_seeds: seeds of the seeded baselines (tree, forest);
+    # faster than the data; calibration_form: the reading of eq. 24 ("mix" or
+    # "moving_average", wiloc_core.phy.calibrate); classic_seeds: seeds of the seeded baselines (tree, forest);
     # sweep_*: packets per class of the beta and N_P sweeps (the first of the main
     # recording); snr_*: packets per class of the SNR sweep (new recordings, ours).
     "eval-error-vector-spectrum": {
         "quick": {
             "n_train": 60, "n_test": 20, "snr_db": 25.0,
-            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 20,
+            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 20, "calibration_form": "mix",
             "betas": [0.0, 4.0, 6.0, 16.0],
             "n_seeds": 1,
             "epochs": 40, "lr": 1e-3, "batch_size": 64, "patience": 8, "val_fraction": 0.1,
@@ -382,7 +383,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
             # 512 and early stopping; the beta sweep of Fig. 6 on the first 1000 / 250
             # packets of each class; the SVM on the first 1000 training packets per class.
             "n_train": 4000, "n_test": 1000, "snr_db": 25.0,
-            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 100,
+            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 100, "calibration_form": "mix",
             "betas": [0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 16.0, 64.0],
             "n_seeds": 3,
             "epochs": 60, "lr": 2e-3, "batch_size": 512, "patience": 6, "val_fraction": 0.1,
@@ -399,7 +400,7 @@ _PRESETS: dict[str, dict[str, dict]] = {
         "paper": {
             # Fig. 6's 50 training runs per point, every method on every packet.
             "n_train": 4000, "n_test": 1000, "snr_db": 25.0,
-            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 100,
+            "beta_amplitude": 4.0, "beta_phase": 6.0, "window": 100, "calibration_form": "mix",
             "betas": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 16.0, 64.0],
             "n_seeds": 50,
             "epochs": 200, "lr": 1e-3, "batch_size": 64, "patience": 15, "val_fraction": 0.1,

@@ -67,10 +67,15 @@ def _do_list(args) -> int:
 
 
 def _do_info(args) -> int:
+    from . import lofi
     from .summary import describe
 
     if not args.target:
         raise WilocError("info needs a dataset name or a file path")
+    if lofi.kind_of(args.target) is not None:
+        info = lofi.describe_lofi(args.target)
+        _emit(args, info, [lofi.summary_line(info)])
+        return EXIT_OK
     info = describe(args.target)
     _emit(args, info, [f"{key}: {value}" for key, value in info.items()])
     return EXIT_OK

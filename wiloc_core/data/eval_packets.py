@@ -326,7 +326,7 @@ FEATURES = ("csi_amplitude", "csi_phase", "evs_amplitude", "evs_phase")
 
 
 def eval_features(data: EvalDataset, *, beta_amplitude: float = 4.0, beta_phase: float = 6.0,
-                  window: int | None = None) -> dict[str, np.ndarray]:
+                  window: int | None = None, form: str = "mix") -> dict[str, np.ndarray]:
     """CSI and calibrated EVS amplitude and phase of every packet, ready for classifiers.
 
     CSI amplitude |H-hat_k| and phase arg H-hat_k (eq. 13); EVS amplitude and phase
@@ -346,6 +346,8 @@ def eval_features(data: EvalDataset, *, beta_amplitude: float = 4.0, beta_phase:
     beta_amplitude, beta_phase : float >= 0
     window : int, optional
         N_P of the calibration (see :func:`wiloc_core.phy.calibrate`).
+    form : {"mix", "moving_average"}
+        The reading of eq. 24 (:func:`wiloc_core.phy.calibrate`).
 
     Returns
     -------
@@ -360,7 +362,7 @@ def eval_features(data: EvalDataset, *, beta_amplitude: float = 4.0, beta_phase:
         calibrated = np.empty_like(data.evs)
         for c in np.unique(data.label):
             rows = np.flatnonzero(data.label == c)
-            calibrated[rows] = phy.calibrate(data.evs[rows], beta, window=window)
+            calibrated[rows] = phy.calibrate(data.evs[rows], beta, window=window, form=form)
         evs[name] = phy.amplitude_phase(calibrated)[0 if name == "amplitude" else 1]
     out = {"csi_amplitude": csi_amplitude, "csi_phase": csi_phase,
            "evs_amplitude": evs["amplitude"], "evs_phase": evs["phase"]}

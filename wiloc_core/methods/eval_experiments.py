@@ -117,15 +117,18 @@ def simulate_splits(n_train: int, n_test: int, *, snr_db: float = 25.0, seed: in
 
 
 def features(splits: Splits, *, beta_amplitude: float, beta_phase: float,
-             window: int) -> tuple[dict, dict]:
+             window: int, form: str = "mix") -> tuple[dict, dict]:
     """CSI and calibrated EVS features of both splits, each split calibrated on its own.
+
+    ``form`` is the reading of eq. 24 (:func:`wiloc_core.phy.calibrate`).
 
     Returns
     -------
     train, test : dict
         :data:`wiloc_core.data.eval_packets.FEATURES` -> float32 (n, 52).
     """
-    kw = {"beta_amplitude": beta_amplitude, "beta_phase": beta_phase, "window": int(window)}
+    kw = {"beta_amplitude": beta_amplitude, "beta_phase": beta_phase, "window": int(window),
+          "form": form}
     return ep.eval_features(splits.train, **kw), ep.eval_features(splits.test, **kw)
 
 
@@ -241,7 +244,8 @@ def beta_sweep_jobs(splits: Splits, cfg: dict, seeds) -> list[Job]:
     splits = splits.head(cfg["sweep_n_train"], cfg["sweep_n_test"])
     jobs = []
     for beta in cfg["betas"]:
-        train, test = features(splits, beta_amplitude=beta, beta_phase=beta, window=cfg["window"])
+        train, test = features(splits, beta_amplitude=beta, beta_phase=beta, window=cfg["window"],
+                               form=cfg["calibration_form"])
         jobs += _jobs(train, test, splits, EVS_FEATURES, ["dnn"], seeds, beta=float(beta))
     return jobs
 
@@ -249,7 +253,8 @@ def beta_sweep_jobs(splits: Splits, cfg: dict, seeds) -> list[Job]:
 def chosen_features(splits: Splits, cfg: dict, *, window: int | None = None):
     """Features at the paper's chosen betas (4 for amplitude, 6 for phase)."""
     return features(splits, beta_amplitude=cfg["beta_amplitude"], beta_phase=cfg["beta_phase"],
-                    window=cfg["window"] if window is None else window)
+                    window=cfg["window"] if window is None else window,
+                    form=cfg["calibration_form"])
 
 
 def feature_jobs(splits: Splits, cfg: dict, seeds, train=None, test=None) -> list[Job]:
@@ -399,7 +404,7 @@ def report_records(res, *, sweep: pd.DataFrame, feats: pd.DataFrame, classic: pd
     if len(sweep):
         chosen = {"evs_amplitude": cfg["beta_amplitude"], "evs_phase": cfg["beta_phase"]}
         cells, over = [], []
-        top = float(max(cfg["betas"]))
+        top = float(sweep["beta"].max())
         for feature, beta in chosen.items():
             at = _per_seed(sweep, feature=feature, beta=float(beta))
             cells.append({"label": FEATURE_LABELS[feature],
@@ -427,7 +432,7 @@ def report_records(res, *, sweep: pd.DataFrame, feats: pd.DataFrame, classic: pd
     if len(classic):
         _classic_claims(res, classic, feats, cfg, data_kind)
     if len(windows):
-        top, one = int(max(cfg["windows"])), int(min(cfg["windows"]))
+        top, one = int(windows["window"].max()), int(windows["window"].min())
         cells = [{"label": FEATURE_LABELS[f],
                   "values": _paired(_per_seed(windows, feature=f, window=top),
                                     _per_seed(windows, feature=f, window=one))}

@@ -164,7 +164,7 @@ def error_vector_spectrum(raw) -> np.ndarray:
     return np.asarray(raw, dtype=np.complex128).mean(axis=-2)
 
 
-def calibrate(evs, beta: float, *, window: int | None = None) -> np.ndarray:
+def calibrate(evs, beta: float, *, window: int | None = None, form: str = "mix") -> np.ndarray:
     """Calibrated EVS across packets with parameter beta (eq. 24, reconstructed).
 
     Eq. 24 is missing from the paper's text. Its description: a calibration that
@@ -180,6 +180,11 @@ def calibrate(evs, beta: float, *, window: int | None = None) -> np.ndarray:
 
     so beta = 0 returns the raw EVS and beta -> infinity the time average.
 
+    The description fits a second reading as well, ``form="moving_average"``: beta
+    itself is the number of packets averaged (the causal mean of the packet and the
+    ``round(beta) - 1`` before it; beta <= 1 returns the raw EVS), and ``window`` is
+    ignored.
+
     Parameters
     ----------
     evs : array_like, complex, shape (n_packets, n_sc)
@@ -190,6 +195,8 @@ def calibrate(evs, beta: float, *, window: int | None = None) -> np.ndarray:
         N_P. ``None``: the time average over all given packets. An int: a causal
         moving average over the current packet and the ``window - 1`` before it
         (fewer at the start), as a receiver running online would compute it.
+    form : {"mix", "moving_average"}
+        Which reading of eq. 24 (see above).
 
     Returns
     -------
@@ -200,16 +207,29 @@ def calibrate(evs, beta: float, *, window: int | None = None) -> np.ndarray:
         raise ParameterError("evs", "an array of shape (n_packets, n_sc)", e.shape)
     if not (np.isfinite(beta) and beta >= 0):
         raise ParameterError("beta", "a finite calibration parameter >= 0", beta)
+    if form not in CALIBRATION_FORMS:
+        raise ParameterError("form", f"one of {CALIBRATION_FORMS}", form)
+    if form == "moving_average":
+        return _causal_mean(e, max(1, int(round(beta))))
     if window is None:
         average = np.broadcast_to(e.mean(axis=0), e.shape)
     else:
         if not (isinstance(window, int | np.integer) and window >= 1):
             raise ParameterError("window", "a positive number of packets N_P", window)
-        csum = np.cumsum(np.vstack([np.zeros((1, e.shape[1]), e.dtype), e]), axis=0)
-        stop = np.arange(1, len(e) + 1)
-        begin = np.maximum(stop - window, 0)
-        average = (csum[stop] - csum[begin]) / (stop - begin)[:, None]
+        average = _causal_mean(e, int(window))
     return (e + beta * average) / (1.0 + beta)
+
+
+#: Readings of the reconstructed eq. 24 (:func:`calibrate`).
+CALIBRATION_FORMS = ("mix", "moving_average")
+
+
+def _causal_mean(e: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each row and the ``window - 1`` rows before it (fewer at the start)."""
+    csum = np.cumsum(np.vstack([np.zeros((1, e.shape[1]), e.dtype), e]), axis=0)
+    stop = np.arange(1, len(e) + 1)
+    begin = np.maximum(stop - window, 0)
+    return (csum[stop] - csum[begin]) / (stop - begin)[:, None]
 
 
 def amplitude_phase(z) -> tuple[np.ndarray, np.ndarray]:
