@@ -351,6 +351,62 @@ _PRESETS: dict[str, dict[str, dict]] = {
         },
     },
     # --- end paper 004 ---
+    # --- paper 002 (LoFi): notebooks/30-* ---
+    # duration_s: the simulated walk (paper: 5 min per volunteer); frame_rate_hz: webcam
+    # (paper 26 Hz); detector: the person detector of eq. 1 for the labels ("hog", "haar",
+    # "yolo" with yolo_weights, "background"); label_view: the view whose labels train
+    # the networks (ours); view_clip_s: seconds labelled from every view for the per-view
+    # label error; detectors / detector_clip_s / detector_views: the detector comparison
+    # (first views only); misclick_px: reference-click errors; holdout_*: packets hidden
+    # to score eq. 4 filling; fill_method: how lost packets are filled; window / stride /
+    # train_fraction: windows and the time split (authors: 100 frames, 90/10); models,
+    # model_kw, epochs, n_seeds: Table II trainings; truth_models: networks also trained
+    # on the true positions (ours).
+    "lofi-vision-labels": {
+        "quick": {
+            "duration_s": 16.0, "frame_rate_hz": 26.0, "detector": "hog", "yolo_weights": None,
+            "label_view": "front-left", "view_clip_s": 1.5,
+            "detectors": ["hog", "haar", "yolo", "background"], "detector_clip_s": 0.5,
+            "detector_views": 1, "misclick_px": [2.0, 5.0, 10.0],
+            "holdout_bursts": [1, 3, 10], "holdout_gaps": 20, "fill_method": "pchip",
+            "window": 100, "stride": 10, "train_fraction": 0.9,
+            "models": ["cnn", "resnet18", "rnn", "gru", "lstm", "csi-bert"],
+            "model_kw": {"rnn": {"hidden": 16, "layers": 1}, "gru": {"hidden": 16, "layers": 1},
+                         "lstm": {"hidden": 16, "layers": 1},
+                         "csi-bert": {"hidden": 32, "layers": 1, "heads": 2,
+                                      "intermediate": 64}},
+            "epochs": 2, "patience": None, "n_seeds": 1, "truth_models": ["cnn", "gru"],
+        },
+        "full": {
+            # cuts for two CPU cores (about an hour): one 5-minute walk (the paper has seven
+            # volunteers), windows every 50 frames, 20 epochs, three seeds, the paper's
+            # network sizes except CSI-BERT with 3 of its 6 layers; the truth-trained
+            # twins for the four small networks only.
+            "duration_s": 300.0, "frame_rate_hz": 26.0, "detector": "hog", "yolo_weights": None,
+            "label_view": "front-left", "view_clip_s": 20.0,
+            "detectors": ["hog", "haar", "yolo", "background"], "detector_clip_s": 5.0,
+            "detector_views": 3, "misclick_px": [1.0, 2.0, 5.0, 10.0, 20.0],
+            "holdout_bursts": [1, 2, 3, 5, 10, 20], "holdout_gaps": 100, "fill_method": "pchip",
+            "window": 100, "stride": 50, "train_fraction": 0.9,
+            "models": ["cnn", "resnet18", "rnn", "gru", "lstm", "csi-bert"],
+            "model_kw": {"csi-bert": {"layers": 3}}, "epochs": 20, "patience": None,
+            "n_seeds": 3,
+            "truth_models": ["cnn", "rnn", "gru", "lstm"],
+        },
+        "paper": {
+            # the paper's protocol: 200 epochs, every window start, every network twice.
+            "duration_s": 300.0, "frame_rate_hz": 26.0, "detector": "hog", "yolo_weights": None,
+            "label_view": "front-left", "view_clip_s": 60.0,
+            "detectors": ["hog", "haar", "yolo", "background"], "detector_clip_s": 20.0,
+            "detector_views": 3, "misclick_px": [1.0, 2.0, 5.0, 10.0, 20.0],
+            "holdout_bursts": [1, 2, 3, 5, 10, 20], "holdout_gaps": 200, "fill_method": "pchip",
+            "window": 100, "stride": 1, "train_fraction": 0.9,
+            "models": ["cnn", "resnet18", "rnn", "gru", "lstm", "csi-bert"],
+            "model_kw": {}, "epochs": 200, "patience": None, "n_seeds": 3,
+            "truth_models": ["cnn", "resnet18", "rnn", "gru", "lstm", "csi-bert"],
+        },
+    },
+    # --- end paper 002 ---
     # --- paper 003 (EVAL): notebooks/40-* ---
     # n_train / n_test: packets per class (paper: 4000 / 1000); betas: Fig. 6 sweep of the
     # calibration parameter; window: N_P, packets the calibration averages (lost from the
