@@ -47,6 +47,11 @@ NOTEBOOK_CELLS = [
     ("markdown", "The plot has {glue:}`n_points` points.\n\n```{glue:figure} squares_fig\n"
                  ":name: fig-squares\n\nSquares, glued from the run.\n```"),
     ("code", "import ipywidgets\nipywidgets.IntSlider(value=3, min=0, max=10, description='k')"),
+    # a precomputed plotly slider (wiloc_core.explorers): plotly.js served by the book
+    ("code", "from IPython.display import HTML\n"
+             "from wiloc_core.explorers import slider_figure, to_static_html\n"
+             "HTML(to_static_html(slider_figure([0, 1, 2, 3], {'line': [[0, 1, 2, 3], [3, 2, 1, 0],"
+             " [1, 3, 0, 2]]}, ['a', 'b', 'c'], prefix='step '), 'tiny slider'))"),
     ("code", "from IPython.display import Markdown\n"
              "Markdown(':::{important}\\nSimulated stand-in data.\\n:::\\n')"),
     # a table far wider than the text column: it must scroll, not be clipped
@@ -301,6 +306,7 @@ def test_config_names_only_local_scripts():
     named = book._local_asset_paths(config)
     assert any(p.endswith("tex-mml-chtml.js") for p in named)
     assert any(p.endswith("embed-amd.js") for p in named)
+    assert any(p.endswith("plotly/plotly.min.js") for p in named)
     settings = "\n".join(line.split(" #")[0] for line in config.splitlines()
                          if not line.lstrip().startswith("#"))
     assert not re.search("|".join(map(re.escape, CDN_HOSTS)), settings)

@@ -394,6 +394,65 @@ def test_tiny_book_wide_table_scrolls_instead_of_being_clipped(browser, serve, t
     assert state["page_overflow"] <= 0, state
 
 
+#: A precomputed plotly figure (wiloc_core.explorers): its slider, first moving trace and lines.
+PLOTLY_STATE_JS = """((id) => {
+  const gd = document.getElementById(id);
+  if (!gd || !gd._fullLayout || !gd._fullLayout.sliders) return null;
+  const slider = gd._fullLayout.sliders[0];
+  const moving = slider.steps[0].args[slider.steps[0].method === 'update' ? 2 : 1][0];
+  return {
+    plotly_loaded: typeof window.Plotly === 'object' && !!window.Plotly.newPlot,
+    active: slider.active,
+    n_steps: slider.steps.length,
+    y: Array.from(gd.data[moving].y),
+    paths: [...gd.querySelectorAll('.scatterlayer path.js-line')].map(p => p.getAttribute('d')),
+  };
+})"""
+
+
+def move_plotly_slider(browser: Browser, div_id: str, step: int) -> tuple[dict, dict]:
+    """Click step ``step`` of a plotly figure's slider with the mouse; the states before and after.
+
+    The click lands on the slider's rail under that step's tick, as a reader's would, so the
+    slider itself runs the step's precomputed restyle (no kernel behind the page).
+    """
+    state = f"{PLOTLY_STATE_JS}({json.dumps(div_id)})"
+    before = browser.evaluate(state)
+    assert before is not None, f"#{div_id}: no plotly figure with a slider drawn on the page"
+    assert before["plotly_loaded"] and before["active"] != step, before
+    point = browser.evaluate(f"""(() => {{
+      const gd = document.getElementById({json.dumps(div_id)});
+      gd.scrollIntoView({{block: 'center'}});
+      const tick = gd.querySelectorAll('.slider-tick-rect')[{step}].getBoundingClientRect();
+      const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
+      return {{x: tick.left + tick.width / 2, y: rail.top + rail.height / 2}};
+    }})()""")
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", type=kind, x=point["x"], y=point["y"],
+                     button="left", clickCount=1)
+    deadline = time.monotonic() + 10
+    after = browser.evaluate(state)
+    while time.monotonic() < deadline and after["paths"] == before["paths"]:
+        browser.pump(0.2)
+        after = browser.evaluate(state)
+    return before, after
+
+
+def _assert_slider_moved(before: dict, after: dict, step: int) -> None:
+    assert after["active"] == step, (before["active"], after["active"])
+    assert after["y"] != before["y"], "the slider did not change the figure's data"
+    assert after["paths"] != before["paths"], "the slider did not redraw the lines"
+
+
+def test_tiny_book_precomputed_slider_moves_offline(browser, serve, tiny_html):
+    """The tiny chapter's plotly slider (plotly.js from _vendor/, beside RequireJS) works."""
+    base = serve(tiny_html)
+    check_page(browser, base, CHAPTER)
+    before, after = move_plotly_slider(browser, "wiloc-tiny-slider", 2)
+    _assert_slider_moved(before, after, 2)
+    assert after["y"] == [1, 3, 0, 2], after
+
+
 def test_check_page_catches_a_remote_script(browser, serve, tmp_path):
     """The checker itself must fail on a page that reaches for a CDN."""
     (tmp_path / "bad.html").write_text(
@@ -429,6 +488,20 @@ def test_built_book_fingerprint_chapter(browser, serve):
     state = check_page(browser, base, CHAPTER, _shots("built"))
     assert state["images"] >= 1, f"{CHAPTER}: no figure on the page"
     assert state["mjx"] >= 1, f"{CHAPTER}: no typeset math on the page"
+
+
+def test_built_book_radio_channel_explorer_slider(browser, serve):
+    """Chapter 01's precomputed explorer: moving its slider redraws the channel, no kernel."""
+    _need_built_book()
+    page = "01-radio-channel.html"
+    if not (BUILT_HTML / page).is_file():
+        pytest.skip(f"{BUILT_HTML / page} not built: run its notebook, then `make book`")
+    if "wiloc-01-radio-channel-explorer" not in (BUILT_HTML / page).read_text(encoding="utf-8"):
+        pytest.skip(f"{BUILT_HTML / page} predates the precomputed explorer: rebuild the book")
+    base = serve(BUILT_HTML)
+    check_page(browser, base, page)
+    before, after = move_plotly_slider(browser, "wiloc-01-radio-channel-explorer", 0)
+    _assert_slider_moved(before, after, 0)
 
 
 def test_built_book_every_page(browser, serve):

@@ -22,7 +22,10 @@ The JavaScript a page needs (MathJax 3, RequireJS and the ipywidgets embed manag
 from npm packages (``package.json`` at the repository root) and is served from the book's
 own ``_vendor/`` folder, next to ``book/_extra/_vendor/wiloc/widgets-setup.js`` (which points
 RequireJS at the widget manager and lets widgets typeset with MathJax 3): nothing is
-fetched from a CDN when a reader opens a page. ``book/_config.yml`` names these scripts;
+fetched from a CDN when a reader opens a page. plotly.js, for the precomputed explorers of
+:mod:`wiloc_core.explorers`, is the copy the plotly Python package ships
+(:data:`PLOTLY_JS_ASSET`); this module's Sphinx extension loads it only on pages that draw a
+plotly figure. ``book/_config.yml`` names these scripts;
 :func:`assemble` checks that every script it names was copied.
 
 The module is also a small Sphinx extension (listed in ``book/_config.yml``): each chapter
@@ -93,6 +96,12 @@ JS_ASSETS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("@jupyter-widgets/html-manager/dist",
      ("embed-amd.js", "*.woff2", "*.woff", "*.ttf", "*.eot", "*.svg"), "html-manager"),
 )
+#: plotly.js for the precomputed explorers (:mod:`wiloc_core.explorers`): the copy the
+#: plotly Python package ships, copied to ``<html>/_vendor/plotly/`` (Python package,
+#: file inside it, target file under ``_vendor``).
+PLOTLY_JS_ASSET = ("plotly", "package_data/plotly.min.js", "plotly/plotly.min.js")
+#: Pages whose body holds this class (a plotly figure's div) load plotly.js.
+PLOTLY_MARKER = "plotly-graph-div"
 #: Files whose absence means ``npm ci`` has not been run.
 JS_SENTINELS = (
     "mathjax/es5/tex-mml-chtml.js",
@@ -191,6 +200,29 @@ def copy_js_assets(node_modules: Path, target: Path) -> list[Path]:
                 shutil.copy2(source, destination)
                 copied.append(destination)
     return copied
+
+
+def copy_plotly_js(target: Path) -> Path:
+    """Copy ``plotly.min.js`` from the installed plotly package to ``target`` (see
+    :data:`PLOTLY_JS_ASSET`); returns the copy.
+
+    Raises
+    ------
+    BookError
+        When plotly is not installed (``pip install -e '.[book]'``).
+    """
+    import importlib.util
+
+    package, inside, destination = PLOTLY_JS_ASSET
+    spec = importlib.util.find_spec(package)
+    source = (Path(spec.origin).parent / inside) if spec and spec.origin else None
+    if source is None or not source.is_file():
+        raise BookError(f"{package}/{inside} not found: install the book's Python packages "
+                        "(`pip install -e '.[book]'`), plotly among them")
+    copy = target / destination
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, copy)
+    return copy
 
 
 # --------------------------------------------------------------------------------------
@@ -905,10 +937,25 @@ def _point_launch_buttons(app, pagename, templatename, context, doctree) -> None
                                  if g.get("label") != "launch-buttons" or g.get("buttons")]
 
 
+def _add_plotly_js(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: load plotly.js on the pages that draw a plotly figure.
+
+    The script (config value ``wiloc_plotly_js``, set in book/_config.yml) comes before
+    RequireJS (priority 400 < 500 of the ipywidgets scripts): after it, plotly.js would
+    register itself as an anonymous AMD module instead of defining ``window.Plotly``.
+    """
+    script = app.config.wiloc_plotly_js
+    if script and PLOTLY_MARKER in (context.get("body") or ""):
+        app.add_js_file(script, priority=400)
+
+
 def setup(app) -> dict:
-    """Sphinx extension entry point (listed in book/_config.yml): the launch links."""
+    """Sphinx extension entry point (listed in book/_config.yml): the launch links and
+    plotly.js on the pages that need it."""
+    app.add_config_value("wiloc_plotly_js", "", "html")
     # after sphinx-book-theme's add_launch_buttons / add_header_buttons (priority 501)
     app.connect("html-page-context", _point_launch_buttons, priority=600)
+    app.connect("html-page-context", _add_plotly_js)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -918,12 +965,14 @@ def setup(app) -> dict:
 
 
 def _local_asset_paths(config_text: str) -> list[str]:
-    """Local script paths named in ``_config.yml`` (mathjax_path, nb_ipywidgets_js keys)."""
+    """Local script paths named in ``_config.yml`` (mathjax_path, nb_ipywidgets_js keys,
+    wiloc_plotly_js)."""
     import yaml
 
     sphinx = (yaml.safe_load(config_text) or {}).get("sphinx", {}) or {}
     config = sphinx.get("config", {}) or {}
-    named = [config.get("mathjax_path", "")] + list((config.get("nb_ipywidgets_js") or {}).keys())
+    named = ([config.get("mathjax_path", ""), config.get("wiloc_plotly_js", "")]
+             + list((config.get("nb_ipywidgets_js") or {}).keys()))
     return [p for p in named if p and "://" not in p]
 
 
@@ -1000,6 +1049,7 @@ def assemble(executed_dir: Path, src_dir: Path, *, book_dir: Path | None = None,
 
     vendor = src_dir / EXTRA_DIR / VENDOR_DIR
     copy_js_assets(modules, vendor)
+    copy_plotly_js(vendor)
     # The config names the scripts relative to the html _static folder; check they exist.
     static_root = src_dir / EXTRA_DIR / "_static"
     for asset in _local_asset_paths((src_dir / "_config.yml").read_text(encoding="utf-8")):
