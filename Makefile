@@ -11,11 +11,12 @@ export PYTHONUNBUFFERED := 1
 # Notebook kernels and the CLI must find the venv's Python first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup notebooks book html test lint unit slow browser-deps js-deps bench lab clean
+.PHONY: help setup notebooks book html test lint unit slow browser-deps js-deps bench lab labs clean
 
 help:
 	@echo "make book [PROFILE=quick|full]  set up, run every notebook with Papermill, build build/html"
 	@echo "make test                       lint, unit tests, notebooks (quick), strict book build, browser check"
+	@echo "make labs                       labs/*.md -> build/labs/<lab>/{student,autograder} (otter)"
 	@echo "make bench                      benchmarks -> build/bench.json"
 	@echo "make lab                        JupyterLab on the notebooks"
 
@@ -37,14 +38,20 @@ notebooks: $(STAMP)
 html: setup
 	$(BIN)/wiloc book
 
-book: setup notebooks html
+book: setup notebooks labs html
 	@echo "open build/html/index.html"
 
 # The library and tests, then the notebooks' code cells (nbqa reads the MyST sources with
 # jupytext and reports notebooks/NAME.md:cell_N:LINE:COL).
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/nbqa ruff notebooks --output-format=concise
+	$(BIN)/nbqa ruff notebooks labs --output-format=concise
+
+# Course labs: each master labs/NAME.md is executed (its solutions pass their own checks) into
+# build/executed/NAME.ipynb (the book's page after its chapter), then `otter assign` writes
+# build/labs/NAME/student/ and build/labs/NAME/autograder/.
+labs: $(STAMP)
+	$(BIN)/python -m wiloc_core.labs
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not browser"
@@ -58,6 +65,7 @@ slow: $(STAMP)
 
 test: setup lint unit
 	$(MAKE) --no-print-directory notebooks PROFILE=quick
+	$(MAKE) --no-print-directory labs
 	$(BIN)/wiloc book --strict
 	$(MAKE) --no-print-directory browser-deps
 	$(MAKE) --no-print-directory slow

@@ -113,6 +113,10 @@ JS_SENTINELS = (
 #: under ``_static`` to every page.
 EXTRA_DIR = "_extra"
 VENDOR_DIR = "_vendor"
+#: Lab pages (executed lab masters, ``wiloc_core.labs``) end their stem with this and
+#: sit after their chapter; their MyST sources are in :data:`LABS_FOLDER`.
+LAB_SUFFIX = "-lab"
+LABS_FOLDER = "labs"
 #: Tags that already hide or remove a cell's input.
 _HIDING_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
 _PREFIX = re.compile(r"^(\d\d)")
@@ -921,9 +925,11 @@ def _point_launch_buttons(app, pagename, templatename, context, doctree) -> None
     """
     options = app.config.html_theme_options or {}
     launch = options.get("launch_buttons") or {}
+    # lab pages (wiloc_core.labs) come from labs/<stem>.md, chapters from notebooks/<stem>.md
+    folder = LABS_FOLDER if pagename.endswith(LAB_SUFFIX) else options.get("path_to_docs",
+                                                                           "notebooks")
     urls = launch_urls(pagename, options.get("repository_url", ""),
-                       options.get("repository_branch") or "main",
-                       options.get("path_to_docs", "notebooks"),
+                       options.get("repository_branch") or "main", folder,
                        launch.get("binderhub_url", ""), launch.get("colab_url", ""))
     for group in context.get("header_buttons") or []:
         if group.get("label") != "launch-buttons":

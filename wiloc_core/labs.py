@@ -1,0 +1,273 @@
+"""Course labs from one source: ``labs/<stem>.md`` -> student notebook, autograder, book page.
+
+Each lab is one *master* notebook, MyST Markdown like the chapters, written in otter-grader's
+format (raw cells ``# ASSIGNMENT CONFIG``, ``# BEGIN QUESTION`` ... ``# END QUESTION``, solution
+and test blocks, ``# HIDDEN`` tests; see ``/labs`` and otter's documentation). The pipeline is
+
+    labs/<stem>.md  --jupytext-->  build/labs/masters/<stem>.ipynb
+        --nbclient (solutions and every test run)-->  build/executed/<stem>.ipynb  (book page)
+        --otter assign (re-runs every test on the solution)-->  build/labs/<stem>/student/
+                                                                build/labs/<stem>/autograder/
+
+The executed master lands next to the chapters' executed notebooks, so ``wiloc_core.book``
+lists the lab right after its chapter (``00-fingerprint-lab`` sorts after
+``00-fingerprint-datasets``): exercises are sphinx-exercise directives, solutions fold
+(``:class: dropdown``), test cells are tagged ``remove-cell`` and otter's markers are raw
+cells (not rendered) or comments stripped from the page's copy.
+
+Needs the ``labs`` extra (``pip install -e '.[labs]'``: otter-grader, sphinx-exercise).
+
+Examples
+--------
+From the shell (``make labs``)::
+
+    python -m wiloc_core.labs            # every lab; non-zero exit when a check fails
+    python -m wiloc_core.labs 00-fingerprint-lab --check-student
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wiloc_core import paths
+from wiloc_core.errors import WilocError
+
+#: Seconds one lab's master may take to execute (each lab is meant to run in seconds).
+EXECUTE_TIMEOUT_S = 180
+#: Seconds ``otter assign`` may take for one lab (it runs the tests on the solution again).
+ASSIGN_TIMEOUT_S = 300
+#: Seconds grading one submission may take.
+GRADE_TIMEOUT_S = 300
+
+
+class LabError(WilocError):
+    """A lab cannot be built or checked; the message says which lab and why."""
+
+
+@dataclass(frozen=True)
+class LabBuild:
+    """Where one lab's outputs are."""
+
+    stem: str
+    master: Path      # the master as .ipynb (solutions, tests)
+    executed: Path    # the executed master, shown in the book
+    student: Path     # the student notebook (build/labs/<stem>/student/<stem>.ipynb)
+    autograder: Path  # the autograder zip (build/labs/<stem>/autograder/*.zip)
+    seconds: float
+
+
+def labs_dir() -> Path:
+    """``labs/`` at the repository root: one master ``.md`` per lab."""
+    return paths.repo_root() / "labs"
+
+
+def lab_sources(folder: Path | None = None) -> list[Path]:
+    """The lab masters (``NN-...-lab.md``) in file-name order."""
+    folder = Path(folder) if folder is not None else labs_dir()
+    return sorted(p for p in folder.glob("*.md") if p.stem[:2].isdigit())
+
+
+def resolve_lab(name: str | Path) -> Path:
+    """A lab master from a path, file name or stem."""
+    candidate = Path(name)
+    if candidate.is_file():
+        return candidate
+    for source in lab_sources():
+        if name in (source.name, source.stem):
+            return source
+    raise LabError(f"no lab named {name!r} in {labs_dir()} "
+                   f"(known: {', '.join(s.stem for s in lab_sources()) or 'none'})")
+
+
+def _env() -> dict:
+    """The environment for subprocesses: this Python's folder first on PATH (kernels, otter)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _run(command: list[str], what: str, timeout_s: float, cwd: Path | None = None) -> str:
+    try:
+        done = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True,
+                              timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{what}: still running after {timeout_s:.0f} s, stopped") from None
+    output = (done.stdout or "") + (done.stderr or "")
+    if done.returncode != 0:
+        raise LabError(f"{what} failed (exit {done.returncode}):\n{output[-4000:]}")
+    return output
+
+
+def to_ipynb(master: Path, target: Path) -> Path:
+    """Convert a MyST master to ``.ipynb`` (otter assign reads notebooks only)."""
+    import jupytext
+
+    notebook = jupytext.read(master)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(notebook, target, fmt="ipynb")
+    return target
+
+
+def execute(notebook: Path, target: Path, cwd: Path, timeout_s: float = EXECUTE_TIMEOUT_S,
+            allow_errors: bool = False) -> Path:
+    """Run a notebook top to bottom with nbclient (per-cell and overall time limits).
+
+    Raises
+    ------
+    LabError
+        When a cell raises (unless ``allow_errors``) or the notebook runs too long.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(nb, timeout=int(timeout_s), kernel_name="python3",
+                            allow_errors=allow_errors, resources={"metadata": {"path": str(cwd)}})
+    started = time.perf_counter()
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = _env()["PATH"]  # the kernel is started with this process's environment
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError) as error:
+        raise LabError(f"{notebook.name}: a cell failed:\n{str(error)[-3000:]}") from None
+    finally:
+        os.environ["PATH"] = before
+    if time.perf_counter() - started > timeout_s:
+        raise LabError(f"{notebook.name}: ran longer than {timeout_s:.0f} s")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+    return target
+
+
+_MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
+_MARKER_SUFFIX = re.compile(r"\s*# (SOLUTION|IGNORE)\s*$")
+
+
+def _strip_markers(executed: Path) -> None:
+    """Drop otter's comment markers from the code cells of the book's copy."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            lines = [_MARKER_SUFFIX.sub("", ln) for ln in cell.source.splitlines()
+                     if not _MARKER_LINE.match(ln)]
+            cell.source = "\n".join(lines)
+    nbformat.write(nb, executed)
+
+
+def build_lab(master: Path | str, out_dir: Path | str | None = None,
+              executed_dir: Path | str | None = None) -> LabBuild:
+    """Build one lab: the executed master (book page), student notebook and autograder.
+
+    Parameters
+    ----------
+    master : path or str
+        ``labs/<stem>.md`` (or its stem).
+    out_dir : Path, optional
+        Where ``student/`` and ``autograder/`` go; default ``build/labs/<stem>``.
+    executed_dir : Path, optional
+        Where the executed master goes; default ``build/executed`` (the book's pages).
+
+    Raises
+    ------
+    LabError
+        When the master's solution fails one of its own checks (in the executed master or in
+        ``otter assign``'s re-run), or a step runs past its time limit.
+    """
+    started = time.perf_counter()
+    master = resolve_lab(master)
+    stem = master.stem
+    build = paths.build_dir()
+    out_dir = Path(out_dir) if out_dir is not None else build / "labs" / stem
+    executed_dir = Path(executed_dir) if executed_dir is not None else build / "executed"
+    ipynb = to_ipynb(master, build / "labs" / "masters" / f"{stem}.ipynb")
+    executed = execute(ipynb, executed_dir / f"{stem}.ipynb", cwd=ipynb.parent)
+    _strip_markers(executed)
+    if out_dir.exists():
+        import shutil
+
+        shutil.rmtree(out_dir)
+    otter = Path(sys.executable).with_name("otter")
+    command = [str(otter)] if otter.is_file() else [sys.executable, "-m", "otter"]
+    _run([*command, "assign", str(ipynb), str(out_dir)], f"otter assign {stem}",
+         ASSIGN_TIMEOUT_S, cwd=ipynb.parent)
+    student = out_dir / "student" / f"{stem}.ipynb"
+    zips = sorted((out_dir / "autograder").glob("*.zip"))
+    if not student.is_file() or not zips:
+        raise LabError(f"otter assign {stem}: no student notebook or autograder zip in {out_dir}")
+    return LabBuild(stem, ipynb, executed, student, zips[-1], time.perf_counter() - started)
+
+
+_GRADE = """
+import json, sys
+from otter.api import grade_submission
+results = grade_submission(sys.argv[1], sys.argv[2], quiet=True)
+print("WILOC-GRADE " + json.dumps({"score": results.total, "possible": results.possible}))
+"""
+
+
+def grade(notebook: Path, autograder_zip: Path, timeout_s: float = GRADE_TIMEOUT_S) -> tuple[float, float]:
+    """Grade a notebook with otter (no Docker), in a subprocess; returns (score, possible)."""
+    output = _run([sys.executable, "-c", _GRADE, str(notebook), str(autograder_zip)],
+                  f"grading {notebook.name}", timeout_s, cwd=Path(notebook).parent)
+    line = next((ln for ln in output.splitlines() if ln.startswith("WILOC-GRADE ")), None)
+    if line is None:
+        raise LabError(f"grading {notebook.name}: no score in the output:\n{output[-2000:]}")
+    found = json.loads(line.removeprefix("WILOC-GRADE "))
+    return float(found["score"]), float(found["possible"])
+
+
+def check_student(lab: LabBuild, timeout_s: float = EXECUTE_TIMEOUT_S) -> tuple[float, float]:
+    """Run the student notebook top to bottom (it must not crash), then grade it.
+
+    Returns
+    -------
+    (score, possible)
+        A fresh student copy is expected to score below ``possible``.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"wiloc-{lab.stem}-") as tmp:
+        import shutil
+
+        work = Path(tmp) / "student"
+        shutil.copytree(lab.student.parent, work)
+        ran = execute(work / lab.student.name, work / lab.student.name, cwd=work, timeout_s=timeout_s)
+        return grade(ran, lab.autograder)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m wiloc_core.labs [LAB ...] [--check-student]``: build the labs."""
+    parser = argparse.ArgumentParser(prog="python -m wiloc_core.labs", description=main.__doc__)
+    parser.add_argument("labs", nargs="*", help="lab stems or files (default: every lab)")
+    parser.add_argument("--check-student", action="store_true",
+                        help="also run each student notebook and grade it")
+    args = parser.parse_args(argv)
+    try:
+        sources = [resolve_lab(n) for n in args.labs] if args.labs else lab_sources()
+        for source in sources:
+            lab = build_lab(source)
+            line = f"[wiloc.labs] {lab.stem}: {lab.seconds:.1f} s -> {lab.student.parent.parent}"
+            if args.check_student:
+                score, possible = check_student(lab)
+                line += f"; student copy scores {score:g}/{possible:g}"
+            print(line, flush=True)
+    except LabError as exc:
+        print(f"wiloc.labs: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
