@@ -1,6 +1,7 @@
 """LoFi benchmark (paper 002, §IV-B/C): windows, inputs, training, Table II and Fig. 4.
 
-The pipeline, as the authors' code does it (docs/architectures.md §2.0-2.4), with our
+The pipeline, as the authors' code does it (github.com/RS2002/LoFi: ``train_conv.py``,
+``train_series.py``, ``model.py``), with our
 choices marked:
 
 1. **Split** each person's CSI sequence in time: first 90 % of the frames train, last

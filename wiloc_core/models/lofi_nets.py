@@ -3,8 +3,8 @@
 Every network maps one CSI window of an ESP32-S3 (one antenna, 52 subcarriers, about
 100 Hz) to the person's position (x, y) in metres, in the 1.8 m x 4.8 m area of the
 LoFi recording (x in [0, 1.8], y in [0, 4.8]). Each is a *backbone* followed by a
-*head*, as in the authors' code (architecture facts from docs/architectures.md §2.2-2.5;
-the code here is ours):
+*head*, as in the authors' code (architecture facts from github.com/RS2002/LoFi ``model.py``
+and github.com/RS2002/CSI-BERT; the code here is ours):
 
 ==========  =================================  ==========================  ===========
 name        input (one window)                 backbone                    head
