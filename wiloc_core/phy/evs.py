@@ -58,8 +58,8 @@ import numpy as np
 
 from wiloc_core.errors import ParameterError
 
-from .numerology import PILOT_POS
-from .pilots import pilot_symbols
+from .numerology import USED_K
+from .receiver import pilot_phase
 
 
 def pilot_common_phase(data, *, first_polarity: int = 1) -> np.ndarray:
@@ -82,9 +82,8 @@ def pilot_common_phase(data, *, first_polarity: int = 1) -> np.ndarray:
     -------
     numpy.ndarray, float64, shape (..., n_symbols), rad in (-pi, pi]
     """
-    y = np.asarray(data, dtype=np.complex128)[..., PILOT_POS]
-    p = pilot_symbols(y.shape[-2], first_polarity)
-    return np.angle(np.sum(y * np.conj(p), axis=-1))
+    # The same correlation as pilot_phase with a flat unit channel in place of H-hat.
+    return pilot_phase(data, np.ones(len(USED_K)), first_polarity=first_polarity)
 
 
 def _check_reference(reference) -> np.ndarray:
