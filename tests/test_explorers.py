@@ -98,3 +98,17 @@ def test_slider_figure_restyles_its_curves():
     assert list(fig.data[0].y) == [0, 2, 4]
     with pytest.raises(ValueError):
         explorers.slider_figure(x, {"a": [[0, 1]]}, ["1"])
+
+
+def test_cdf_figure_buttons_show_one_group_and_thin_long_curves():
+    x = np.sort(np.random.default_rng(0).uniform(0, 3, 1000))
+    f = np.arange(1, 1001) / 1000
+    groups = {"camera": {"CNN": (x, f), "GRU": (x[:10], f[:10])}, "truth": {"CNN": (x, f)}}
+    fig = explorers.cdf_figure(groups, marker_x=1.0, max_points=100)
+    assert [t.visible for t in fig.data] == [True, True, False]
+    assert len(fig.data[0].x) <= 100 and fig.data[0].y[-1] == 1.0 and len(fig.data[1].x) == 10
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == ["camera", "truth"]
+    assert buttons[1].args[0]["visible"] == [False, False, True]
+    with pytest.raises(ValueError):
+        explorers.cdf_figure({"camera": {}})

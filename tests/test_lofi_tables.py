@@ -165,6 +165,37 @@ def test_quick_run_is_not_judged(tmp_path):
     assert {r["status"] for r in _judged(tmp_path, "quick").values()} == {verdicts.NOT_JUDGED}
 
 
+def test_fill_variants_keep_received_packets_or_fill_the_grid():
+    lost = np.zeros(12, bool)
+    lost[[4, 5, 6]] = True
+    seq = np.flatnonzero(~lost)
+    csi = (2.0 + np.arange(seq.size))[:, None] * np.exp(1j * 0.1 * seq)[:, None] * np.ones(3)
+    frames = SimpleNamespace(timestamp_s=seq / 100.0, csi=csi, rate_hz=100.0)
+    t, amp = lt.amplitude_series(frames, "received")
+    assert t.shape == (9,) and np.allclose(amp, np.abs(csi))
+    for fill in ("linear", "pchip"):
+        t, amp = lt.amplitude_series(frames, fill)
+        assert t == pytest.approx(np.arange(12) / 100.0)
+        assert np.all(np.isfinite(amp)) and np.allclose(amp[~lost], np.abs(csi))
+    with pytest.raises(ParameterError, match="fill_compare"):
+        lt.amplitude_series(frames, "zero")
+
+
+def test_fill_table_and_errors_frame_round_trip():
+    runs = pd.DataFrame({"model": ["gru", "cnn", "cnn", "cnn", "gru", "gru"],
+                         "fill": ["pchip", "received", "pchip", "pchip", "received", "linear"],
+                         "seed": [0, 0, 0, 1, 0, 0],
+                         "error_mean_m": [0.5, 1.0, 0.8, 0.6, 0.9, 0.7]})
+    table = lt.fill_table(runs)
+    assert list(table.index) == ["cnn", "gru"] and list(table.columns) == ["received", "linear",
+                                                                           "pchip"]
+    assert table.loc["cnn", "pchip"] == pytest.approx(0.7) and np.isnan(table.loc["cnn", "linear"])
+    errors = {("camera", "cnn", 0): np.array([0.1, 0.2]), ("true", "knn", -1): np.array([0.3])}
+    back = lt.errors_from_frame(lt.errors_frame(errors))
+    assert back.keys() == errors.keys()
+    assert all(np.array_equal(back[k], errors[k]) for k in errors)
+
+
 def test_presets_share_their_keys_and_follow_the_authors_windows():
     keys = [set(profiles.settings(CHAPTER, p)) for p in profiles.PROFILE_NAMES]
     assert keys[0] == keys[1] == keys[2]

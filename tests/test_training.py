@@ -160,6 +160,41 @@ def test_without_validation_trains_to_the_cap_and_min_steps_raise_it():
     assert result.best_epoch == 3 and math.isnan(result.best_val_loss)
 
 
+def _grad_norms_at_each_step(net, **clip):
+    """Train a few steps on badly scaled targets; the L2 norm of each layer's gradients
+    as the optimiser sees them, per step."""
+    X, y = _data(n=64)
+    seen = []
+
+    def before_step(optimizer, args, kwargs):
+        seen.append([float(torch.linalg.vector_norm(torch.cat([p.grad.ravel() for p in layer.parameters()])))
+                     for layer in (net[0], net[3])])
+
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    handle = register_optimizer_step_pre_hook(before_step)
+    try:
+        fit(net, X, 100 * y, TrainSettings(epochs=2, batch_size=16, device="cpu", progress=False),
+            seed=0, val_fraction=0, **clip)
+    finally:
+        handle.remove()
+    return np.array(seen)
+
+
+def test_gradient_clipping_caps_the_norm_of_the_named_parameters_only():
+    free = _grad_norms_at_each_step(seeded_init(_mlp, 0))
+    assert free.shape == (8, 2) and np.sqrt((free**2).sum(axis=1)).min() > 1.0
+    net = seeded_init(_mlp, 0)
+    first = _grad_norms_at_each_step(net, grad_clip=0.5, clip_parameters=net[0].parameters())
+    assert first[:, 0].max() <= 0.5 + 1e-5      # the first layer is clipped
+    assert first[:, 1].max() > 0.5               # the last layer is left alone
+    net = seeded_init(_mlp, 0)
+    both = _grad_norms_at_each_step(net, grad_clip=0.5)
+    assert np.sqrt((both**2).sum(axis=1)).max() <= 0.5 + 1e-5
+    with pytest.raises(ParameterError, match="grad_clip"):
+        fit(seeded_init(_mlp, 0), *_data(), QUICK, seed=0, grad_clip=0.0)
+
+
 def test_validation_split_is_held_out():
     X, y = _data(n=100)
     result = fit(seeded_init(_mlp, 0), X, y, TrainSettings(

@@ -11,6 +11,8 @@ plotly figure whose slider switches between the precomputed values in the browse
 - :func:`person_sweep_figure`: the plotly figure (room plan, ``|H(f)|`` in dB, ``|h(t)|``)
   with one slider step per person position;
 - :func:`slider_figure`: the generic builder (one slider over precomputed curves);
+- :func:`cdf_figure`: error CDFs, one line per model (click a legend entry to hide it),
+  with buttons that switch between groups of runs (for example the training labels);
 - :func:`to_static_html`: an html snippet of a figure that neither embeds plotly.js nor
   fetches it: the book serves ``plotly.min.js`` itself (``wiloc_core.book``), and the div
   id comes from a name, so a rebuild writes the same bytes.
@@ -285,6 +287,68 @@ def person_sweep_figure(sweep: PersonSweep, room_wh: tuple[float, float], tx_xy,
                       legend={"orientation": "h", "y": 1.22, "x": 0, "yanchor": "bottom"},
                       sliders=[_slider(steps, "person x (m): ", active)])
     fig.layout.sliders[0].pad = {"t": 60}
+    return fig
+
+
+def _cdf_points(x, f, max_points: int) -> tuple[list, list]:
+    """A step CDF thinned to at most ``max_points`` points (the page stays small)."""
+    x, f = np.asarray(x, float), np.asarray(f, float)
+    if x.size > max_points:
+        keep = np.unique(np.linspace(0, x.size - 1, max_points).round().astype(int))
+        x, f = x[keep], f[keep]
+    return _round(x), _round(f)
+
+
+def cdf_figure(groups: Mapping[str, Mapping[str, tuple]], *, xaxis_title: str = "error (m)",
+               yaxis_title: str = "share of test samples", marker_x: float | None = None,
+               max_points: int = 400, active: int = 0):
+    """Error CDFs per model, with one button per group of runs.
+
+    Every trace is in the figure: a button shows one group's lines and hides the others
+    (plotly's ``update`` method), and a click on a legend entry hides one model, all in
+    the browser.
+
+    Parameters
+    ----------
+    groups : mapping group label -> mapping line label -> (x (k,), F (k,))
+        For example ``{"camera labels": {"CNN": (x, F), ...}, "true positions": {...}}``.
+    marker_x : float, optional
+        A vertical guide (for example 1 m).
+    max_points : int
+        Points kept per line.
+    active : int
+        Group shown first.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+
+    if not groups or any(not lines for lines in groups.values()):
+        raise ParameterError("groups", "at least one group, each with at least one line",
+                             {k: len(v) for k, v in groups.items()})
+    names = list(groups)
+    fig = go.Figure()
+    owner = []
+    for g, name in enumerate(names):
+        for label, (x, f) in groups[name].items():
+            xs, fs = _cdf_points(x, f, max_points)
+            fig.add_trace(go.Scatter(x=xs, y=fs, name=label, mode="lines",
+                                     line={"shape": "hv"}, visible=g == active,
+                                     legendgroup=label))
+            owner.append(g)
+    buttons = [{"label": name, "method": "update",
+                "args": [{"visible": [o == g for o in owner]}]}
+               for g, name in enumerate(names)]
+    if len(names) > 1:
+        fig.update_layout(updatemenus=[{"type": "buttons", "direction": "right", "x": 0,
+                                        "y": 1.15, "xanchor": "left", "active": active,
+                                        "buttons": buttons}])
+    if marker_x is not None:
+        fig.add_vline(x=float(marker_x), line={"color": "grey", "width": 1})
+    fig.update_layout(xaxis_title=xaxis_title, yaxis={"title": yaxis_title, "range": [0, 1.02]},
+                      margin={"t": 60}, height=420)
     return fig
 
 

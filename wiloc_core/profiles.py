@@ -376,6 +376,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
                          "csi-bert": {"hidden": 32, "layers": 1, "heads": 2,
                                       "intermediate": 64}},
             "epochs": 2, "patience": None, "n_seeds": 1, "truth_models": ["cnn", "gru"],
+            "grad_clip": 3.0, "fill_compare": ["received", "linear", "pchip"],
+            "fill_models": ["cnn"],
         },
         "full": {
             # cuts for two CPU cores (about an hour): one 5-minute walk (the paper has seven
@@ -392,6 +394,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "model_kw": {"csi-bert": {"layers": 3}}, "epochs": 20, "patience": None,
             "n_seeds": 3,
             "truth_models": ["cnn", "rnn", "gru", "lstm"],
+            "grad_clip": 3.0, "fill_compare": ["received", "linear", "pchip"],
+            "fill_models": ["cnn", "gru"],
         },
         "paper": {
             # the paper's protocol: 200 epochs, every window start, every network twice.
@@ -404,6 +408,8 @@ _PRESETS: dict[str, dict[str, dict]] = {
             "models": ["cnn", "resnet18", "rnn", "gru", "lstm", "csi-bert"],
             "model_kw": {}, "epochs": 200, "patience": None, "n_seeds": 3,
             "truth_models": ["cnn", "resnet18", "rnn", "gru", "lstm", "csi-bert"],
+            "grad_clip": 3.0, "fill_compare": ["received", "linear", "pchip"],
+            "fill_models": ["cnn", "resnet18", "gru", "lstm", "csi-bert"],
         },
     },
     # --- end paper 002 ---

@@ -287,7 +287,8 @@ def _measure(device):
 
 
 def train_task(data: dict, *, name: str, settings: dict, seed: int, model_kw: dict,
-               n_classes: int | None = None, prep: dict | None = None) -> dict:
+               n_classes: int | None = None, prep: dict | None = None,
+               grad_clip: float | None = None) -> dict:
     """One network trained and tested: a task of the experiment engine.
 
     Parameters
@@ -306,6 +307,9 @@ def train_task(data: dict, *, name: str, settings: dict, seed: int, model_kw: di
         Train a region classifier (cross-entropy, ``train_y`` int labels) instead.
     prep : dict, optional
         Keyword arguments of :func:`prepare`.
+    grad_clip : float, optional
+        L2 norm the backbone's gradients are clipped to before each step, the head left
+        alone (the authors' code: 3.0); None: no clipping.
 
     Returns
     -------
@@ -329,7 +333,8 @@ def train_task(data: dict, *, name: str, settings: dict, seed: int, model_kw: di
         y, loss = np.asarray(data["train_y"], dtype=np.float32), xy_loss
     else:
         y, loss = np.asarray(data["train_y"], dtype=np.int64), torch.nn.functional.cross_entropy
-    result = fit(net, Xtr, y, s, seed=seed, loss=loss)
+    result = fit(net, Xtr, y, s, seed=seed, loss=loss, grad_clip=grad_clip,
+                 clip_parameters=net.backbone.parameters() if grad_clip is not None else None)
     out = predict(net, Xte, batch_size=256)
     kind, peak = done()
     pred = out.astype(np.float64) if n_classes is None else out.argmax(axis=1).astype(np.int64)
@@ -341,7 +346,7 @@ def train_task(data: dict, *, name: str, settings: dict, seed: int, model_kw: di
 
 def train_and_test(name: str, train, test, settings=None, seed: int = 0, cache=None, *,
                    model_kw: dict | None = None, n_classes: int | None = None,
-                   prep: dict | None = None) -> BenchRun:
+                   prep: dict | None = None, grad_clip: float | None = None) -> BenchRun:
     """Train one benchmark network on ``train`` and predict ``test``, through the cache.
 
     Parameters
@@ -359,7 +364,7 @@ def train_and_test(name: str, train, test, settings=None, seed: int = 0, cache=N
         Experiment-engine cache (:func:`wiloc_core.experiment.run_sweep`); the key holds
         the network, settings (without ``progress``), seed, options, a digest of the
         data and :data:`VERSION`.
-    model_kw, n_classes, prep
+    model_kw, n_classes, prep, grad_clip
         See :func:`train_task`.
 
     Returns
@@ -376,6 +381,8 @@ def train_and_test(name: str, train, test, settings=None, seed: int = 0, cache=N
                                          if k != "progress"},
               "seed": int(seed), "model_kw": dict(model_kw or {}), "n_classes": n_classes,
               "prep": dict(prep or {})}
+    if grad_clip is not None:  # absent when off, so runs without clipping keep their keys
+        params["grad_clip"] = float(grad_clip)
     task = Task.create(train_task, params, data=data, name=f"LoFi {name}, seed {seed}")
     out = run_sweep([task], backend="serial", cache=cache, progress=False)[0]
     return BenchRun(name=out["name"], pred=np.asarray(out["pred"]), history=list(out["history"]),

@@ -357,7 +357,7 @@ def train_settings(name: str, cfg: dict, device: str = "auto"):
 
 
 def run_benchmark(train, test, cfg: dict, seeds, *, labels: str, models=None, cache=None,
-                  device: str = "auto"):
+                  device: str = "auto", knn: bool = True):
     """Train every network (and weighted k-NN) on ``train`` and score it on ``test``.
 
     Parameters
@@ -371,6 +371,8 @@ def run_benchmark(train, test, cfg: dict, seeds, *, labels: str, models=None, ca
         Tag of the rows.
     models : list of str, optional
         Default ``cfg["models"]``.
+    knn : bool
+        Add the weighted k-NN row.
 
     Returns
     -------
@@ -395,12 +397,14 @@ def run_benchmark(train, test, cfg: dict, seeds, *, labels: str, models=None, ca
         for seed in seeds:
             run = lb.train_and_test(name, train, test[0], train_settings(name, cfg, device),
                                     seed=int(seed), cache=cache,
-                                    model_kw=dict(cfg["model_kw"].get(name, {})))
+                                    model_kw=dict(cfg["model_kw"].get(name, {})),
+                                    grad_clip=cfg.get("grad_clip"))
             add(name, seed, run.pred, n_params=run.n_params,
                 peak_memory_bytes=run.peak_memory_bytes)
             rows[-1]["seconds"] = float(run.fit.get("seconds", np.nan))
-    pred, _, _ = lb.knn_row(train, test[0])
-    add("knn", -1, pred)
+    if knn:
+        pred, _, _ = lb.knn_row(train, test[0])
+        add("knn", -1, pred)
     return pd.DataFrame(rows), errors
 
 
@@ -422,6 +426,23 @@ def table2(runs: pd.DataFrame) -> pd.DataFrame:
     out["row"] = out["model"].map(TABLE2_ROWS)
     return out.sort_values(["labels", "model"], key=lambda s: s.map(order) if s.name == "model"
                            else s).reset_index(drop=True)
+
+
+def errors_frame(errors: dict) -> pd.DataFrame:
+    """The test errors of :func:`run_benchmark` as a long table (``labels``, ``model``,
+    ``seed``, ``error_m``), so that Fig. 4 can be redrawn from a saved run."""
+    rows = [pd.DataFrame({"labels": kind, "model": model, "seed": int(seed),
+                          "error_m": np.asarray(e, float)})
+            for (kind, model, seed), e in errors.items()]
+    if not rows:
+        return pd.DataFrame(columns=["labels", "model", "seed", "error_m"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def errors_from_frame(frame: pd.DataFrame) -> dict:
+    """Inverse of :func:`errors_frame`: ``(labels, model, seed)`` -> float (k,) m."""
+    return {(str(k), str(m), int(s)): g["error_m"].to_numpy(float)
+            for (k, m, s), g in frame.groupby(["labels", "model", "seed"], sort=False)}
 
 
 def cdf_curves(errors: dict, labels: str = "camera") -> dict:
@@ -451,6 +472,57 @@ def label_cost(runs: pd.DataFrame) -> pd.DataFrame:
     order = list(TABLE2_ROWS)
     return out.reset_index()[["model", "camera_m", "true_m", "cost_m"]].sort_values(
         "model", key=lambda s: s.map(order.index)).reset_index(drop=True)
+
+
+# -- beyond the paper: does filling lost packets help the networks? -------------------------------
+FILL_VARIANTS = ("received", *la.METHODS)
+"""How the CSI reaches the windows: ``"received"`` keeps only the packets that arrived (a
+window of 100 then spans the gaps, LoFi's processing before eq. 4), the others fill eq. 4's
+grid with :func:`~wiloc_core.methods.lofi_align.interpolate_lost`."""
+
+
+def amplitude_series(frames, fill: str) -> tuple[np.ndarray, np.ndarray]:
+    """CSI times (n,) s and amplitude (n, n_sc) for one of :data:`FILL_VARIANTS`."""
+    if fill == "received":
+        return np.asarray(frames.timestamp_s, float), np.abs(np.asarray(frames.csi))
+    if fill not in la.METHODS:
+        raise ParameterError("fill_compare", f"entries from {FILL_VARIANTS}", fill)
+    grid = csi_grid(frames, fill)
+    return grid.timestamps_s, np.abs(grid.csi)
+
+
+def fill_effect(session: Session, camera_xy, cfg: dict, seeds, *, cache=None,
+                device: str = "auto") -> pd.DataFrame:
+    """The networks ``cfg["fill_models"]`` trained on camera labels once per way of treating
+    lost packets (``cfg["fill_compare"]``, :data:`FILL_VARIANTS`), tested on the truth.
+
+    Each variant has its own frames, hence its own windows: the same walk and split
+    fraction, but a "received" window covers more time than a filled one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`run_benchmark` plus ``fill`` and ``n_train_windows``.
+    """
+    split = {"length": cfg["window"], "stride": cfg["stride"],
+             "train_fraction": cfg["train_fraction"]}
+    out = []
+    for fill in cfg["fill_compare"]:
+        t, amplitude = amplitude_series(session.csi, fill)
+        labels = frame_labels(session, t, camera_xy)
+        train, test = split_windows(amplitude, labels["camera"], labels["true"], **split)
+        runs, _ = run_benchmark(train, test, cfg, seeds, labels="camera",
+                                models=cfg["fill_models"], cache=cache, device=device, knn=False)
+        out.append(runs.assign(fill=fill, n_train_windows=len(train[0])))
+    return pd.concat(out, ignore_index=True)
+
+
+def fill_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean test error (m) per model (rows) and fill variant (columns), means over seeds."""
+    table = runs.pivot_table(index="model", columns="fill", values="error_mean_m",
+                             aggfunc="mean")
+    order = [f for f in FILL_VARIANTS if f in table.columns]
+    return table[order].reindex([m for m in TABLE2_ROWS if m in table.index])
 
 
 # -- the report ----------------------------------------------------------------------------------

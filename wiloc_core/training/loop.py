@@ -127,7 +127,7 @@ def _mean_loss(model, loss, X, y, batch_size, device) -> float:
 
 def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
         loss=nn.functional.mse_loss, X_val=None, y_val=None, val_fraction: float | None = None,
-        callback=None) -> FitResult:
+        callback=None, grad_clip: float | None = None, clip_parameters=None) -> FitResult:
     """Train ``model`` in place on ``(X, y)`` with Adam and early stopping.
 
     Parameters
@@ -153,6 +153,13 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
     callback : callable, optional
         ``callback(record)`` after each epoch with that epoch's history record; a
         return value of True stops training.
+    grad_clip : float > 0, optional
+        Before each step, rescale the gradients of ``clip_parameters`` so that their
+        joint L2 norm is at most this (``torch.nn.utils.clip_grad_norm_``); None: no
+        clipping.
+    clip_parameters : iterable of torch.nn.Parameter, optional
+        The parameters ``grad_clip`` acts on (default: all of ``model``'s). LoFi's
+        code clips the backbone and leaves the head alone.
 
     Returns
     -------
@@ -160,6 +167,10 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
     """
     if (X_val is None) != (y_val is None):
         raise ParameterError("X_val/y_val", "both or neither", "only one given")
+    if grad_clip is not None and not float(grad_clip) > 0:
+        raise ParameterError("grad_clip", "a gradient norm > 0 or None", grad_clip)
+    clipped = None if grad_clip is None else list(
+        model.parameters() if clip_parameters is None else clip_parameters)
     device = resolve_device(settings.device)
     X, y = as_float_tensor(X), as_float_tensor(y)
     n = int(X.shape[0])
@@ -196,6 +207,8 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
                 batch_loss = loss(model(Xt[idx]), yt[idx])
                 opt.zero_grad(set_to_none=True)
                 batch_loss.backward()
+                if clipped is not None:
+                    nn.utils.clip_grad_norm_(clipped, float(grad_clip))
                 opt.step()
                 steps += 1
                 total += float(batch_loss.detach()) * idx.shape[0]
