@@ -18,7 +18,7 @@ help:
 	@echo "make test                       lint, unit tests, notebooks (quick), strict book build, browser check"
 	@echo "make labs                       labs/*.md -> build/labs/<lab>/{student,autograder} (otter)"
 	@echo "make bench                      benchmarks -> build/bench.json"
-	@echo "make lab                        JupyterLab on the notebooks"
+	@echo "make lab                        JupyterLab on the chapters and labs (.md open as notebooks)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ lint: $(STAMP)
 # build/executed/NAME.ipynb (the book's page after its chapter), then `otter assign` writes
 # build/labs/NAME/student/ and build/labs/NAME/autograder/.
 labs: $(STAMP)
-	$(BIN)/python -m wiloc_core.labs
+	$(BIN)/python -m wiloc_core.labs --jobs 2
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not browser"
@@ -73,11 +73,16 @@ test: setup lint unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# JupyterLab on the repository (chapters in notebooks/, labs in labs/). jupyter-config/ makes
+# the MyST sources open as notebooks (jupytext); binder/postBuild installs the same file.
 # JupyterLab refuses to run as root (containers, CI machines) unless told --allow-root.
 # LAB_UID is the user id checked (override it to see what root would get: make -n lab LAB_UID=0).
 LAB_UID ?= $(shell id -u)
+LAB_ARGS ?=
 lab: setup
-	$(BIN)/jupyter lab $(if $(filter 0,$(LAB_UID)),--allow-root )notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	$(BIN)/jupyter lab $(if $(filter 0,$(LAB_UID)),--allow-root )--ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 clean:
 	rm -rf build

@@ -14,11 +14,14 @@ import shutil
 import nbformat
 import pytest
 
-from wiloc_core import labs
+from wiloc_core import labs, paths
 
 pytest.importorskip("otter", reason="the labs extra is not installed (pip install -e '.[labs]')")
 
 LABS = labs.lab_sources()
+#: The real build folder, read before a test's ``isolated_build`` points elsewhere: a lab that
+#: ``make labs`` built from the current master and library is checked there, not rebuilt.
+REAL_BUILD = paths.build_dir()
 _HIDDEN_DEF = re.compile(r"^# HIDDEN\s*\ndef (\w+)", re.MULTILINE)
 _SOLUTION_LINE = re.compile(r"^\s*(.*?)\s*# SOLUTION\s*$", re.MULTILINE)
 _SOLUTION_BLOCK = re.compile(r"^[ \t]+# BEGIN SOLUTION\n(.*?)^[ \t]+# END SOLUTION",
@@ -60,8 +63,9 @@ def _solution_snippets(text: str) -> list[str]:
 @pytest.mark.parametrize("master", LABS, ids=[p.stem for p in LABS])
 def test_lab_builds_and_student_copy_is_graded_below_full(master, isolated_build):
     # building runs the master (its tests included) and `otter assign`, which re-runs every
-    # test on the solution: a failing check raises LabError
-    lab = labs.build_lab(master)
+    # test on the solution: a failing check raises LabError. A current build (same master and
+    # library sources, see labs.current_build) passed those checks when it was made.
+    lab = labs.current_build(master, REAL_BUILD) or labs.build_lab(master)
     assert lab.executed.is_file() and lab.autograder.is_file()
     assert lab.seconds < 90, f"{lab.stem} took {lab.seconds:.0f} s to build"
 
@@ -91,3 +95,24 @@ def test_lab_builds_and_student_copy_is_graded_below_full(master, isolated_build
     shutil.copy2(lab.autograder.parent / lab.student.name, solved)  # otter's solution copy
     score, possible = labs.grade(solved, lab.autograder)
     assert score == possible
+
+
+def test_current_build_is_reused_only_for_the_same_sources(tmp_path):
+    master = LABS[0]
+    out = tmp_path / "labs" / master.stem
+    for path in (tmp_path / "labs" / "masters" / f"{master.stem}.ipynb",
+                 out / "student" / f"{master.stem}.ipynb", out / "autograder" / "a.zip",
+                 tmp_path / "executed" / f"{master.stem}.ipynb"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    assert labs.current_build(master, tmp_path) is None          # no stamp: never reused
+    stamp = {"source": labs.source_digest(master), "seconds": 12.5,
+             "executed": str(tmp_path / "executed" / f"{master.stem}.ipynb")}
+    (out / labs.STAMP_NAME).write_text(json.dumps(stamp))
+    found = labs.current_build(master, tmp_path)
+    assert found is not None and found.seconds == 12.5 and found.autograder.name == "a.zip"
+    (out / labs.STAMP_NAME).write_text(json.dumps(stamp | {"source": "0" * 64}))
+    assert labs.current_build(master, tmp_path) is None          # another master or library
+    (out / "autograder" / "a.zip").unlink()
+    (out / labs.STAMP_NAME).write_text(json.dumps(stamp))
+    assert labs.current_build(master, tmp_path) is None          # incomplete build

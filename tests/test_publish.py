@@ -246,8 +246,59 @@ def _lab_recipe(*overrides: str) -> str:
 def test_make_lab_allows_root_only_for_root():
     as_root = _lab_recipe("LAB_UID=0")
     as_user = _lab_recipe("LAB_UID=1000")
-    assert as_root.split()[-2:] == ["--allow-root", "notebooks/"], as_root
-    assert "--allow-root" not in as_user and as_user.endswith("notebooks/"), as_user
+    assert "--allow-root" in as_root.split(), as_root
+    assert "--allow-root" not in as_user, as_user
+    for recipe in (as_root, as_user):  # chapters and labs both reachable from the root
+        assert f'--ServerApp.root_dir="{REPO}"' in recipe, recipe
     # without an override it checks the real user id
     real = _lab_recipe()
     assert ("--allow-root" in real) == (os.geteuid() == 0), real
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_make_lab_opens_myst_sources_as_notebooks():
+    """The real `make lab` recipe: JupyterLab's document manager defaults .md files to the
+    Jupytext notebook viewer (jupyter-config/, also what binder/postBuild installs)."""
+    import json
+    import signal
+    import time
+    import urllib.request
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make not on PATH")
+    port, token = _free_port(), "wiloc-test-token"
+    args = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --ServerApp.token={token}"
+    proc = subprocess.Popen([make, "--no-print-directory", "lab", f"LAB_ARGS={args}"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    url = (f"http://127.0.0.1:{port}/lab/api/settings/"
+           f"@jupyterlab/docmanager-extension:plugin?token={token}")
+    found, deadline = None, time.monotonic() + 90
+    try:
+        while found is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as reply:
+                    found = json.load(reply)
+            except OSError:
+                time.sleep(1)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert found is not None, "JupyterLab did not answer within 90 s"
+    viewers = found["schema"]["properties"]["defaultViewers"]["default"]
+    assert viewers == {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
+    installed = (REPO / "binder" / "postBuild").read_text(encoding="utf-8")
+    assert "jupyter-config/labconfig/default_setting_overrides.json" in installed

@@ -23,11 +23,17 @@ From the shell (``make labs``)::
 
     python -m wiloc_core.labs            # every lab; non-zero exit when a check fails
     python -m wiloc_core.labs 00-fingerprint-lab --check-student
+    python -m wiloc_core.labs --jobs 2   # two labs at a time
+
+Each built lab records what it was built from (``build/labs/<stem>/built-from.json``: a
+digest of its master and of the library's sources), so a later check can reuse a build
+that is current (:func:`current_build`) instead of building it again.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -39,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wiloc_core import paths
+from wiloc_core import atomic, paths
 from wiloc_core.errors import WilocError
 
 #: Seconds one lab's master may take to execute (each lab is meant to run in seconds).
@@ -48,6 +54,8 @@ EXECUTE_TIMEOUT_S = 180
 ASSIGN_TIMEOUT_S = 300
 #: Seconds grading one submission may take.
 GRADE_TIMEOUT_S = 300
+#: File in ``build/labs/<stem>/`` that records what the build was made from.
+STAMP_NAME = "built-from.json"
 
 
 class LabError(WilocError):
@@ -208,7 +216,42 @@ def build_lab(master: Path | str, out_dir: Path | str | None = None,
     zips = sorted((out_dir / "autograder").glob("*.zip"))
     if not student.is_file() or not zips:
         raise LabError(f"otter assign {stem}: no student notebook or autograder zip in {out_dir}")
-    return LabBuild(stem, ipynb, executed, student, zips[-1], time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    atomic.write_json(out_dir / STAMP_NAME, {"source": source_digest(master), "seconds": seconds,
+                                             "executed": str(executed)})
+    return LabBuild(stem, ipynb, executed, student, zips[-1], seconds)
+
+
+def source_digest(master: Path) -> str:
+    """sha256 over a lab master's bytes and every ``wiloc_core`` source file it may call."""
+    h = hashlib.sha256(Path(master).read_bytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(str(path.relative_to(package)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def current_build(master: Path | str, build: Path | str | None = None) -> LabBuild | None:
+    """The lab's existing build under ``build`` (default ``build/``) when it was made from
+    the master and library sources as they are now; None otherwise (never built, stale,
+    or incomplete)."""
+    master = resolve_lab(master)
+    build = Path(build) if build is not None else paths.build_dir()
+    out_dir = build / "labs" / master.stem
+    try:
+        stamp = json.loads((out_dir / STAMP_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("source") != source_digest(master):
+        return None
+    ipynb = build / "labs" / "masters" / f"{master.stem}.ipynb"
+    executed = Path(str(stamp.get("executed", "")))
+    student = out_dir / "student" / f"{master.stem}.ipynb"
+    zips = sorted((out_dir / "autograder").glob("*.zip"))
+    if not (ipynb.is_file() and executed.is_file() and student.is_file() and zips):
+        return None
+    return LabBuild(master.stem, ipynb, executed, student, zips[-1], float(stamp["seconds"]))
 
 
 _GRADE = """
@@ -247,22 +290,41 @@ def check_student(lab: LabBuild, timeout_s: float = EXECUTE_TIMEOUT_S) -> tuple[
         return grade(ran, lab.autograder)
 
 
+def _build_one(source: Path, check_student_copy: bool) -> str:
+    """Build one lab (and check its student copy): the line ``main`` prints."""
+    lab = build_lab(source)
+    line = f"[wiloc.labs] {lab.stem}: {lab.seconds:.1f} s -> {lab.student.parent.parent}"
+    if check_student_copy:
+        score, possible = check_student(lab)
+        line += f"; student copy scores {score:g}/{possible:g}"
+    return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m wiloc_core.labs [LAB ...] [--check-student]``: build the labs."""
+    """``python -m wiloc_core.labs [LAB ...] [--check-student] [--jobs N]``: build the labs."""
     parser = argparse.ArgumentParser(prog="python -m wiloc_core.labs", description=main.__doc__)
     parser.add_argument("labs", nargs="*", help="lab stems or files (default: every lab)")
     parser.add_argument("--check-student", action="store_true",
                         help="also run each student notebook and grade it")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="labs built at the same time, each in its own process (default 1)")
     args = parser.parse_args(argv)
     try:
         sources = [resolve_lab(n) for n in args.labs] if args.labs else lab_sources()
-        for source in sources:
-            lab = build_lab(source)
-            line = f"[wiloc.labs] {lab.stem}: {lab.seconds:.1f} s -> {lab.student.parent.parent}"
-            if args.check_student:
-                score, possible = check_student(lab)
-                line += f"; student copy scores {score:g}/{possible:g}"
-            print(line, flush=True)
+        if args.jobs < 1:
+            raise LabError(f"--jobs: expected an integer >= 1, got {args.jobs}")
+        if args.jobs == 1 or len(sources) < 2:
+            for source in sources:
+                print(_build_one(source, args.check_student), flush=True)
+        else:
+            import concurrent.futures as cf
+            import multiprocessing
+
+            context = multiprocessing.get_context("spawn")  # no forked kernels or threads
+            with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+                futures = [pool.submit(_build_one, s, args.check_student) for s in sources]
+                for future in futures:  # in source order; each step has its own time limit
+                    print(future.result(), flush=True)
     except LabError as exc:
         print(f"wiloc.labs: error: {exc}", file=sys.stderr)
         return 1
