@@ -231,3 +231,36 @@ def test_rtt_sensor_fitted_on_training_files_holds_on_test_files(real_data):
         sim = {r["group"]: r for r in rtt_rooms.error_stats(err, los)}
         for r in rtt_rooms.error_stats(real_err, real_los):
             assert abs(sim[r["group"]]["median_m"] - r["median_m"]) < 0.5, (room, r["group"])
+
+
+def test_scan_failures_can_differ_per_link():
+    from wiloc_core.sim.sensors.rtt import bursts_from_first_path
+
+    n = 3000
+    kw = {"n_bursts": n, "burst_size": 4, "noise_std_m": 0.1, "fail_prob": 0.0,
+          "fail_rss_dbm": -200.0, "seed": 3}
+    out = bursts_from_first_path([5.0, 5.0], [-60.0, -60.0], [5.0, 5.0],
+                                 burst_fail_prob=[0.0, 0.3], **kw)
+    failed = ~np.isfinite(out.distance_m)
+    assert failed[0].mean() == 0.0
+    assert abs(failed[1].mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
+    with pytest.raises(ParameterError, match="burst_fail_prob"):
+        bursts_from_first_path([5.0, 5.0], [-60.0, -60.0], [5.0, 5.0],
+                               burst_fail_prob=[0.1, 0.2, 0.3], **kw)
+    with pytest.raises(ParameterError, match="burst_fail_prob"):
+        bursts_from_first_path([5.0], [-60.0], [5.0], burst_fail_prob=[1.0], **kw)
+
+
+def test_rtt_room_params_fail_nlos_links_at_their_own_rate():
+    from wiloc_core.sim import rtt_rooms
+
+    links = rtt_rooms.RoomLinks(room="x", rp_xy=np.zeros((2, 2)), los=np.array([[True, False]] * 2),
+                                first_m=np.full((2, 2), 4.0), true_m=np.full((2, 2), 4.0),
+                                rss0_dbm=np.full((2, 2), -40.0))
+    params = rtt_rooms.RttSensorParams(burst_fail_prob=0.0, nlos_burst_fail_prob=0.5,
+                                       fail_rss_dbm=-200.0)
+    err, los, _ = rtt_rooms.simulate_ranges(links, params, n_scans=2000, seed=0)
+    assert np.isfinite(err[los]).all()
+    assert abs(np.mean(~np.isfinite(err[~los])) - 0.5) < 0.03
+    plain = rtt_rooms.RttSensorParams(burst_fail_prob=0.0, fail_rss_dbm=-200.0)
+    assert rtt_rooms.burst_fail_probs(links, plain) == 0.0

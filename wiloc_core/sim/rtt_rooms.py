@@ -70,6 +70,13 @@ class RttSensorParams:
     noise_std_m : float
         Per-RTT distance noise at strong signal (m).
     burst_fail_prob : float
+        Probability that a whole scan of one AP fails (LOS links, and NLOS links when
+        ``nlos_burst_fail_prob`` is None).
+    nlos_burst_fail_prob : float or None
+        The same for NLOS links: in the measured office, scans through walls fail more
+        often than line-of-sight scans at the same signal level, and the corridor (all
+        NLOS, weaker RSS) fails less than the office, so an RSS threshold alone cannot
+        produce the measured rates.
     fail_rss_dbm : float
         RSS at which half of the single RTTs fail.
     tx_power_dbm : float
@@ -83,6 +90,7 @@ class RttSensorParams:
     device_offset_m: float = 0.0
     noise_std_m: float = 0.4
     burst_fail_prob: float = 0.01
+    nlos_burst_fail_prob: float | None = None
     fail_rss_dbm: float = -95.0
     tx_power_dbm: float = 0.0
     threshold_db: float = -12.0
@@ -196,6 +204,13 @@ def room_links(measured, *, bandwidth_hz: float, nlos_loss_db: float, diffuse_sc
     return RoomLinks(measured.room, rp_xy, los, first, true, rss0)
 
 
+def burst_fail_probs(links: RoomLinks, params: RttSensorParams):
+    """Scan failure probability of every link, float64 (n_rp * n_ap,) (or one float)."""
+    if params.nlos_burst_fail_prob is None:
+        return params.burst_fail_prob
+    return np.where(links.los.ravel(), params.burst_fail_prob, params.nlos_burst_fail_prob)
+
+
 def simulate_ranges(links: RoomLinks, params: RttSensorParams, *, n_scans: int = 20, seed=0):
     """Scans of every reference point: range errors and failures.
 
@@ -211,7 +226,7 @@ def simulate_ranges(links: RoomLinks, params: RttSensorParams, *, n_scans: int =
         links.first_m.ravel(), links.rss0_dbm.ravel() + params.tx_power_dbm, links.true_m.ravel(),
         n_bursts=n_scans, burst_size=8, noise_std_m=params.noise_std_m,
         device_offset_m=params.device_offset_m, fail_prob=0.01, fail_rss_dbm=params.fail_rss_dbm,
-        burst_fail_prob=params.burst_fail_prob, seed=seed)
+        burst_fail_prob=burst_fail_probs(links, params), seed=seed)
     err = (b.distance_m - links.true_m.ravel()[:, None]).reshape(n_rp, n_ap, n_scans)
     err = err.transpose(0, 2, 1).reshape(-1, n_ap)
     los = np.repeat(links.los, n_scans, axis=0)
@@ -302,8 +317,9 @@ def fit_rtt_sensor(measured_sets, *, bandwidths_hz=(20e6, 40e6, 80e6),
        0 dBm (all rooms together);
     2. for each bandwidth, NLOS loss and diffuse level: ``device_offset_m`` from the
        median LOS error (NLOS-only rooms: all errors), then the noise;
-    3. ``burst_fail_prob``: the measured failure rate of the LOS links (all links if
-       none), then ``fail_rss_dbm``.
+    3. ``burst_fail_prob`` and ``nlos_burst_fail_prob``: the measured failure rates of
+       the LOS and NLOS links (one rate for all links when a group is missing), then
+       ``fail_rss_dbm``.
 
     Parameters
     ----------
@@ -325,7 +341,13 @@ def fit_rtt_sensor(measured_sets, *, bandwidths_hz=(20e6, 40e6, 80e6),
     los_err = np.concatenate([e[0][e[1] & np.isfinite(e[0])] for e in real.values()])
     reference_err = los_err if los_err.size else all_err
     los_fail = np.concatenate([~np.isfinite(e[0][e[1]]) for e in real.values()])
-    base = RttSensorParams(burst_fail_prob=float(np.mean(los_fail)) if los_fail.size else 0.01)
+    nlos_fail = np.concatenate([~np.isfinite(e[0][~e[1]]) for e in real.values()])
+    if los_fail.size and nlos_fail.size:
+        base = RttSensorParams(burst_fail_prob=float(np.mean(los_fail)),
+                               nlos_burst_fail_prob=float(np.mean(nlos_fail)))
+    else:
+        every = np.concatenate([los_fail, nlos_fail])
+        base = RttSensorParams(burst_fail_prob=float(np.mean(every)) if every.size else 0.01)
     trials, best = [], (np.inf, None, None)
     for bw, loss, scale in itertools.product(bandwidths_hz, nlos_losses_db, diffuse_scales):
         links = {m.room: room_links(m, bandwidth_hz=bw, nlos_loss_db=loss, diffuse_scale=scale,

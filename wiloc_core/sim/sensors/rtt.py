@@ -154,9 +154,10 @@ def rtt_bursts(paths: PathSet, *, n_bursts: int = 1, burst_size: int = 8,
         RSS at which half of the RTTs fail (logistic, 2 dB scale).
     tx_power_dbm : float
         Transmit power used for the RSS (dBm).
-    burst_fail_prob : float
+    burst_fail_prob : float or array_like of shape (n_links,)
         Probability that a whole burst fails (STATUS_FAIL: the responder missed the
-        request), at strong signal; 0 (the default) draws no extra random numbers.
+        request), at strong signal, for every link or per link; 0 (the default) draws no
+        extra random numbers.
     burst_fail_rss_dbm : float, optional
         RSS at which half of the bursts fail (logistic, 2 dB scale); ``None``: no
         RSS dependence of burst failures.
@@ -222,8 +223,14 @@ def bursts_from_first_path(first_m, rss, true_m, *, n_bursts: int = 1, burst_siz
     samples = SPEED_OF_LIGHT * rtt / 2
     p_fail = fail_prob + (1 - fail_prob) / (1 + np.exp(-(fail_rss_dbm - rss) / 2.0))
     failed = g.random(shape) < p_fail[:, None, None]
-    if burst_fail_prob > 0 or burst_fail_rss_dbm is not None:
-        p_burst = np.full(first.shape, float(burst_fail_prob))
+    burst_p = np.asarray(burst_fail_prob, dtype=float)
+    if burst_p.ndim and burst_p.shape != first.shape:
+        raise ParameterError("burst_fail_prob", f"a probability or one per link {first.shape}",
+                             burst_p.shape)
+    if not np.all((burst_p >= 0) & (burst_p < 1)):
+        raise ParameterError("burst_fail_prob", "probabilities in [0, 1)", burst_fail_prob)
+    if np.any(burst_p > 0) or burst_fail_rss_dbm is not None:
+        p_burst = np.broadcast_to(burst_p, first.shape).astype(float)
         if burst_fail_rss_dbm is not None:
             p_burst = p_burst + (1 - p_burst) / (1 + np.exp(-(burst_fail_rss_dbm - rss) / 2.0))
         failed = failed | (g.random(shape[:2]) < p_burst[:, None])[..., None]
