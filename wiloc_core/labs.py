@@ -6,8 +6,13 @@ and test blocks, ``# HIDDEN`` tests; see ``/labs`` and otter's documentation). T
 
     labs/<stem>.md  --jupytext-->  build/labs/masters/<stem>.ipynb
         --nbclient (solutions and every test run)-->  build/executed/<stem>.ipynb  (book page)
-        --otter assign (re-runs every test on the solution)-->  build/labs/<stem>/student/
+        --otter assign (run_tests: false)-->                    build/labs/<stem>/student/
                                                                 build/labs/<stem>/autograder/
+
+Every test runs once, on the solution, when the master is executed (a failing check stops
+the build); the masters set otter's ``run_tests: false`` so that ``otter assign`` does not run
+them all a second time. The slow test grades otter's solution copy with the generated
+autograder and expects full marks.
 
 The executed master lands next to the chapters' executed notebooks, so ``wiloc_core.book``
 lists the lab right after its chapter (``00-fingerprint-lab`` sorts after
@@ -273,21 +278,96 @@ def grade(notebook: Path, autograder_zip: Path, timeout_s: float = GRADE_TIMEOUT
     return float(found["score"]), float(found["possible"])
 
 
-def check_student(lab: LabBuild, timeout_s: float = EXECUTE_TIMEOUT_S) -> tuple[float, float]:
-    """Run the student notebook top to bottom (it must not crash), then grade it.
+def check_student(lab: LabBuild, timeout_s: float = EXECUTE_TIMEOUT_S,
+                  with_solution: bool = False) -> tuple[float, ...]:
+    """Run the student notebook top to bottom (it must not crash) and grade it.
+
+    Grading runs in subprocesses, at the same time as the student copy's own run (otter
+    executes the notebook it grades afresh, so neither waits for the other).
+
+    Parameters
+    ----------
+    lab : LabBuild
+    timeout_s : float
+        Time limit of the student copy's run.
+    with_solution : bool
+        Also grade otter's solution copy (``autograder/<stem>.ipynb``) with the same
+        autograder.
 
     Returns
     -------
-    (score, possible)
-        A fresh student copy is expected to score below ``possible``.
+    (score, possible) or (score, possible, solution_score)
+        A fresh student copy is expected to score below ``possible``, the solution copy
+        ``possible``.
     """
-    with tempfile.TemporaryDirectory(prefix=f"wiloc-{lab.stem}-") as tmp:
-        import shutil
+    import concurrent.futures as cf
+    import shutil
 
+    with tempfile.TemporaryDirectory(prefix=f"wiloc-{lab.stem}-") as tmp:
         work = Path(tmp) / "student"
         shutil.copytree(lab.student.parent, work)
-        ran = execute(work / lab.student.name, work / lab.student.name, cwd=work, timeout_s=timeout_s)
-        return grade(ran, lab.autograder)
+        graded_copy = Path(tmp) / "graded" / lab.student.name
+        graded_copy.parent.mkdir()
+        shutil.copy2(lab.student, graded_copy)
+        solved = Path(tmp) / "solved" / lab.student.name
+        if with_solution:
+            solved.parent.mkdir()
+            shutil.copy2(lab.autograder.parent / lab.student.name, solved)
+        with cf.ThreadPoolExecutor(max_workers=2) as pool:
+            student_grade = pool.submit(grade, graded_copy, lab.autograder)
+            solution_grade = pool.submit(grade, solved, lab.autograder) if with_solution else None
+            execute(work / lab.student.name, work / lab.student.name, cwd=work,
+                    timeout_s=timeout_s)
+            score, possible = student_grade.result()
+            if solution_grade is None:
+                return score, possible
+            return score, possible, solution_grade.result()[0]
+
+
+def _check_one(source: Path, reuse_from: Path | None, fallback_build: Path) -> dict:
+    """Worker of :func:`check_labs`: one lab's build (reused or made) and its checks."""
+    lab = current_build(source, reuse_from) if reuse_from is not None else None
+    if lab is None:
+        os.environ["WILOC_BUILD"] = str(fallback_build)  # this worker process only
+        lab = build_lab(source)
+    score, possible, solution_score = check_student(lab, with_solution=True)
+    return {"lab": lab, "score": score, "possible": possible, "solution_score": solution_score}
+
+
+def check_labs(sources: Sequence[Path], *, reuse_from: Path | None, fallback_build: Path,
+               jobs: int = 2) -> dict[str, dict]:
+    """Build (or reuse) and check several labs, ``jobs`` at a time, each in its own process.
+
+    Parameters
+    ----------
+    sources : sequence of Path
+        Lab masters.
+    reuse_from : Path, optional
+        A build folder whose current builds (:func:`current_build`) are checked as they are.
+    fallback_build : Path
+        Where a lab without a current build is built.
+    jobs : int
+
+    Returns
+    -------
+    dict
+        stem -> ``{"lab": LabBuild, "score", "possible", "solution_score"}``, or
+        ``{"error": message}`` for a lab whose build or check failed.
+    """
+    import concurrent.futures as cf
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    out = {}
+    with cf.ProcessPoolExecutor(max_workers=max(1, int(jobs)), mp_context=context) as pool:
+        futures = {Path(s).stem: pool.submit(_check_one, Path(s), reuse_from, Path(fallback_build))
+                   for s in sources}
+        for stem, future in futures.items():
+            try:
+                out[stem] = future.result()
+            except LabError as exc:
+                out[stem] = {"error": str(exc)}
+    return out
 
 
 def _build_one(source: Path, check_student_copy: bool) -> str:

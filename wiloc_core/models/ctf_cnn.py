@@ -25,7 +25,8 @@ It does not give the pooling size, the second layer's filters or kernel, or the
 dropout rate. We factor 4032 = 32 x 63 x 2: with 3 x 1 pooling after each block
 (widths kept, as the paper's pooling formula allows e = 1) and a 9 x 1 second kernel
 the chain 592 -> 197 -> 189 -> 63 lands exactly there. Other factorisations exist
-(e.g. 4 x 1 pooling with a 22 x 1 kernel); this one keeps both kernels and pools small.
+(e.g. 4 x 1 then 2 x 1 pooling with a 22 x 1 kernel: 592 -> 148 -> 127 -> 63); this one
+keeps both kernels and pools small.
 
 Normalisation buffers: inputs and labels are standardised inside the model
 (``x_mean``, ``x_scale`` scalars; ``y_mean``, ``y_scale`` of shape [2]) so a saved
