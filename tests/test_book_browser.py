@@ -504,6 +504,44 @@ def test_built_book_radio_channel_explorer_slider(browser, serve):
     _assert_slider_moved(before, after, 0)
 
 
+def test_built_book_lofi_cdf_buttons_switch_groups(browser, serve):
+    """Chapter 30's interactive Fig. 4: a click on the second button shows the other group's
+    curves (all precomputed in the page, no kernel)."""
+    _need_built_book()
+    page, div_id = "30-lofi-vision-labels.html", "wiloc-30-fig4-cdf"
+    if div_id not in ((BUILT_HTML / page).read_text(encoding="utf-8")
+                      if (BUILT_HTML / page).is_file() else ""):
+        pytest.skip(f"{BUILT_HTML / page} has no interactive Fig. 4: run its notebook, then "
+                    "`make book`")
+    base = serve(BUILT_HTML)
+    check_page(browser, base, page)
+    state = f"""(() => {{
+      const gd = document.getElementById({json.dumps(div_id)});
+      if (!gd || !gd._fullLayout) return null;
+      return {{visible: gd.data.map(t => t.visible === true),
+               lines: gd.querySelectorAll('.scatterlayer .trace').length,
+               buttons: gd.querySelectorAll('.updatemenu-button').length}};
+    }})()"""
+    before = browser.evaluate(state)
+    assert before is not None and before["buttons"] == 2, before
+    point = browser.evaluate(f"""(() => {{
+      const gd = document.getElementById({json.dumps(div_id)});
+      gd.scrollIntoView({{block: 'center'}});
+      const r = gd.querySelectorAll('.updatemenu-button')[1].getBoundingClientRect();
+      return {{x: r.left + r.width / 2, y: r.top + r.height / 2}};
+    }})()""")
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", type=kind, x=point["x"], y=point["y"],
+                     button="left", clickCount=1)
+    deadline = time.monotonic() + 10
+    after = browser.evaluate(state)
+    while time.monotonic() < deadline and after["visible"] == before["visible"]:
+        browser.pump(0.2)
+        after = browser.evaluate(state)
+    assert after["visible"] != before["visible"], "the button did not switch the curves"
+    assert not any(a and b for a, b in zip(before["visible"], after["visible"], strict=True))
+
+
 def test_built_book_every_page(browser, serve):
     """Every page of the real book loads offline without errors (math and images included)."""
     _need_built_book()
