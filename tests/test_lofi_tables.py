@@ -202,3 +202,14 @@ def test_presets_share_their_keys_and_follow_the_authors_windows():
     paper = profiles.settings(CHAPTER, "paper")
     assert (paper["epochs"], paper["window"], paper["train_fraction"]) == (200, 100, 0.9)
     assert paper["frame_rate_hz"] == 26.0 and paper["duration_s"] == 300.0
+
+
+def test_centre_row_answers_the_mean_training_position():
+    g = np.random.default_rng(0)
+    train = (g.normal(size=(30, 100, 4)), g.uniform([0, 0], [1.8, 4.8], size=(30, 2)))
+    test = (g.normal(size=(5, 100, 4)), g.uniform([0, 0], [1.8, 4.8], size=(5, 2)))
+    runs, errors = lt.run_benchmark(train, test, {"models": []}, [0], labels="camera")
+    assert set(runs["model"]) == {"knn", "centre"}
+    expected = np.linalg.norm(test[1] - train[1].mean(axis=0), axis=1)
+    np.testing.assert_allclose(errors[("camera", "centre", -1)], expected)
+    assert lt.label_cost(pd.concat([runs, runs.assign(labels="true")]))["model"].tolist() == ["knn"]

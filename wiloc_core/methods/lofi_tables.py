@@ -37,8 +37,12 @@ from wiloc_core.methods import lofi_bench as lb
 
 PAPER = "002"
 TABLE2_ROWS = {"cnn": "CNN", "resnet18": "ResNet18", "rnn": "RNN", "gru": "GRU",
-               "lstm": "LSTM", "csi-bert": "CSI-BERT", "knn": "weighted k-NN"}
-"""Our model names -> the rows of paper 002 Table II in the registry (k-NN is ours)."""
+               "lstm": "LSTM", "csi-bert": "CSI-BERT", "knn": "weighted k-NN",
+               "centre": "mean training position"}
+"""Our model names -> the rows of paper 002 Table II in the registry (k-NN and the mean
+training position are ours)."""
+BASELINES = ("knn", "centre")
+"""Rows of ours that are not networks: weighted k-NN and the answer that ignores the CSI."""
 PAPER_VIEWS = ("camera view 1", "camera view 2", "camera view 3")
 """Registry rows of the paper's per-view label errors (§IV-A); matched to our views by
 position only (the paper gives no camera poses)."""
@@ -372,7 +376,8 @@ def run_benchmark(train, test, cfg: dict, seeds, *, labels: str, models=None, ca
     models : list of str, optional
         Default ``cfg["models"]``.
     knn : bool
-        Add the weighted k-NN row.
+        Add the weighted k-NN row and the ``centre`` row, which answers the mean training
+        position for every window: the error of a model that learned nothing from the CSI.
 
     Returns
     -------
@@ -405,6 +410,8 @@ def run_benchmark(train, test, cfg: dict, seeds, *, labels: str, models=None, ca
     if knn:
         pred, _, _ = lb.knn_row(train, test[0])
         add("knn", -1, pred)
+        centre = np.nanmean(np.asarray(train[1], float), axis=0)
+        add("centre", -1, np.tile(centre, (len(y_true), 1)))
     return pd.DataFrame(rows), errors
 
 
@@ -462,6 +469,7 @@ def label_cost(runs: pd.DataFrame) -> pd.DataFrame:
     Returns ``model``, ``camera_m``, ``true_m``, ``cost_m`` (camera minus true), means
     over the seeds both runs share.
     """
+    runs = runs[runs["model"] != "centre"]  # it reads no CSI: nothing to learn from labels
     per = runs.pivot_table(index=["model", "seed"], columns="labels", values="error_mean_m")
     if not {"camera", "true"} <= set(per.columns):
         return pd.DataFrame(columns=["model", "camera_m", "true_m", "cost_m"])
@@ -548,7 +556,7 @@ def report_records(res, *, views: pd.DataFrame, runs: pd.DataFrame) -> None:
             res.compare(PAPER, "Text §IV-A", row["paper_view"], "mean label error",
                         row["mean_error_cm"], data_kind=kind,
                         note=f"Our view '{row['view']}' (camera poses are ours).")
-    cam = runs[(runs["labels"] == "camera") & (runs["model"] != "knn")]
+    cam = runs[(runs["labels"] == "camera") & ~runs["model"].isin(BASELINES)]
     if not len(cam):
         return
     t2 = table2(cam)
@@ -578,7 +586,7 @@ def report_records(res, *, views: pd.DataFrame, runs: pd.DataFrame) -> None:
         res.claim("002-table2-resnet-bert-lowest", cells, data_kind=kind,
                   evidence="Mean error minus the lower of ResNet18's and CSI-BERT's, per seed (m).")
     cells = []
-    for m in runs.loc[runs["labels"] == "true", "model"].unique():
+    for m in runs.loc[(runs["labels"] == "true") & (runs["model"] != "centre"), "model"].unique():
         a = _per_seed(runs, labels="camera", model=m)
         b = _per_seed(runs, labels="true", model=m)
         shared = sorted(set(a) & set(b))
