@@ -2,9 +2,11 @@
 
 ``run()`` returns ``vision.frames_per_s``: frames per second through render (empty-room
 background reused per view, person pasted, sensor noise) + person detection + floor
-homography, for a walk seen from the three default views, best of ``repeats`` runs.
-Target >= 22.5 frames/s per core: five minutes of 30 Hz video from three views (27 000
-frames) labelled within ten minutes on two cores.
+homography, for a walk seen from the three default views, best of ``repeats`` runs, on one
+core. Target >= 22.5 frames/s per core. ``vision.five_min_three_views_s`` is the time that
+five minutes of 30 Hz video from three views (27 000 frames) take with the views spread
+over two processes (``label_views(n_jobs=2)``), projected from the rate measured that way
+on the benchmark's walk; target <= 600 s (ten minutes on two cores).
 
 Choices: frames are 640 x 480 (the persons are then 117-281 px tall in the default
 views, enough for HOG's 64 x 128 window); HOG runs with ``winStride`` (8, 8), a pyramid
@@ -49,6 +51,10 @@ def run(repeats: int = 2) -> dict:
         result = label_views(t, xy, views, detector=detector, seed=0, **options)
         if best is None or result.seconds < best.seconds:
             best = result
+    parallel = min((label_views(t, xy, views, detector=detector, seed=0, n_jobs=2, **options)
+                    for _ in range(repeats)), key=lambda r: r.seconds)
+    n_frames = int(parallel.labels_xy.shape[0] * parallel.labels_xy.shape[1])
+    five_minutes = 3 * 300 * 30
     return {"vision.frames_per_s": {
         "value": round(best.frames_per_s, 1), "unit": "frames/s", "target_min": 22.5,
         "detector": detector, "hog_status": status["hog"] or "available",
@@ -57,7 +63,12 @@ def run(repeats: int = 2) -> dict:
         "views": list(best.views),
         "detection_rate": [round(float(v), 3) for v in best.detection_rate],
         "mean_error_cm": [round(float(v), 2) for v in best.mean_error_cm],
-        "median_error_cm": [round(float(v), 2) for v in np.nanmedian(best.errors_cm, axis=1)]}}
+        "median_error_cm": [round(float(v), 2) for v in np.nanmedian(best.errors_cm, axis=1)]},
+        "vision.five_min_three_views_s": {
+            "value": round(five_minutes * parallel.seconds / n_frames, 1), "unit": "s",
+            "target": 600.0, "n_jobs": 2, "detector": detector,
+            "projected_from_frames": n_frames,
+            "measured_frames_per_s": round(n_frames / parallel.seconds, 1)}}
 
 
 if __name__ == "__main__":

@@ -170,6 +170,16 @@ def test_label_views_small_walk(views):
     assert np.all(result.mean_error_cm < 5.0)
     with pytest.raises(ParameterError, match="positions_xy"):
         label_views(t, xy[:-1], views)
+    with pytest.raises(ParameterError, match="n_jobs"):
+        label_views(t, xy, views, n_jobs=0)
+
+
+def test_label_views_in_parallel_gives_the_same_labels(views):
+    t = frame_times(0.2, 30.0, 0.002, seed=0)
+    xy = np.column_stack([np.linspace(1.8, 3.2, len(t)), np.linspace(1.5, 5.5, len(t))])
+    one = label_views(t, xy, views, detector="background", seed=3, click_px=2.0)
+    two = label_views(t, xy, views, detector="background", seed=3, click_px=2.0, n_jobs=2)
+    np.testing.assert_array_equal(one.labels_xy, two.labels_xy)
 
 
 def test_occluder_in_front_hides_the_feet(views):

@@ -99,11 +99,45 @@ def _search_window(box) -> tuple:
     return (int(x - 1.25 * w), int(y - 0.5 * h), int(3.5 * w), int(2.0 * h))
 
 
+def _label_one_view(cam, v: int, t, xy, detector, weights, seed, lighting, occluder, click_px,
+                    noise_std, area, crop_to_area, track, detector_options) -> np.ndarray:
+    """Floor labels (n, 2) m of view number ``v`` (its random streams depend on ``v`` only)."""
+    background = render_background(cam, seed=seed, lighting=lighting, occluder=occluder)
+    noise = np.random.default_rng([int(seed), v, 1])
+    feet = np.full((len(t), 2), np.nan)
+    options = dict(detector_options)
+    if crop_to_area and detector in ("hog", "haar"):
+        options.setdefault("roi", area_roi(cam, area))
+    windowed = track and detector in ("hog", "haar")
+    found = None
+    for i in range(len(t)):
+        frame = render_frame(cam, xy[i], background=background, seed=noise,
+                             noise_std=noise_std)
+        if windowed and found is not None:
+            found = detect_person(frame.image, detector,
+                                  **{**options, "roi": _search_window(found.box)})
+        if not windowed or found is None:
+            found = detect_person(frame.image, detector, weights=weights,
+                                  background=background.image, **options)
+        if found is not None:
+            feet[i] = found.foot_px
+    h = reference_homography(cam, area, click_px=click_px, seed=[int(seed), v, 2])
+    return pixel_to_floor(h, feet)
+
+
+def _label_one_view_single_thread(*args) -> np.ndarray:
+    """:func:`_label_one_view` in a worker process, OpenCV held to one thread."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    return _label_one_view(*args)
+
+
 def label_views(times_s, positions_xy, cameras, *, detector: str = "background",
                 weights=None, seed=0, lighting: float = 1.0,
                 occluder: Occluder | None = None, click_px: float = 0.0,
                 noise_std: float = 3.0, area=LOFI_AREA, crop_to_area: bool = True,
-                track: bool = False, **detector_options) -> LabelResult:
+                track: bool = False, n_jobs: int = 1, **detector_options) -> LabelResult:
     """Label a walk from every camera in ``cameras``.
 
     Parameters
@@ -132,6 +166,9 @@ def label_views(times_s, positions_xy, cameras, *, detector: str = "background",
         1.25 widths at each side and half its height above and below), and
         the whole region only when nothing is found there. At 30 Hz a walker moves a few
         pixels per frame, and a small search region is several times faster.
+    n_jobs : int
+        Views labelled at the same time, each in its own process with OpenCV on one
+        thread. The labels do not depend on it: each view draws from its own streams.
     **detector_options
         Passed to :func:`detect_person`.
     """
@@ -142,30 +179,22 @@ def label_views(times_s, positions_xy, cameras, *, detector: str = "background",
                              xy.shape)
     if not len(cameras):
         raise ParameterError("cameras", "at least one Camera", len(cameras))
-    labels = np.full((len(cameras), len(t), 2), np.nan)
+    if int(n_jobs) < 1:
+        raise ParameterError("n_jobs", "an integer >= 1", n_jobs)
     start = time.perf_counter()
-    for v, cam in enumerate(cameras):
-        background = render_background(cam, seed=seed, lighting=lighting, occluder=occluder)
-        noise = np.random.default_rng([int(seed), v, 1])
-        feet = np.full((len(t), 2), np.nan)
-        options = dict(detector_options)
-        if crop_to_area and detector in ("hog", "haar"):
-            options.setdefault("roi", area_roi(cam, area))
-        windowed = track and detector in ("hog", "haar")
-        found = None
-        for i in range(len(t)):
-            frame = render_frame(cam, xy[i], background=background, seed=noise,
-                                 noise_std=noise_std)
-            if windowed and found is not None:
-                found = detect_person(frame.image, detector,
-                                      **{**options, "roi": _search_window(found.box)})
-            if not windowed or found is None:
-                found = detect_person(frame.image, detector, weights=weights,
-                                      background=background.image, **options)
-            if found is not None:
-                feet[i] = found.foot_px
-        h = reference_homography(cam, area, click_px=click_px, seed=[int(seed), v, 2])
-        labels[v] = pixel_to_floor(h, feet)
+    jobs = [(cam, v, t, xy, detector, weights, seed, lighting, occluder, click_px, noise_std,
+             area, crop_to_area, track, detector_options) for v, cam in enumerate(cameras)]
+    if int(n_jobs) == 1 or len(cameras) == 1:
+        per_view = [_label_one_view(*job) for job in jobs]
+    else:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=min(int(n_jobs), len(cameras)),
+                                    mp_context=context) as pool:
+            per_view = list(pool.map(_label_one_view_single_thread, *zip(*jobs, strict=True)))
+    labels = np.stack(per_view)
     seconds = time.perf_counter() - start
     errors = 100.0 * np.linalg.norm(labels - xy[None], axis=2)
     return LabelResult(t, xy, labels, errors, tuple(c.name for c in cameras), detector,
