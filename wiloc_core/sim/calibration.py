@@ -9,6 +9,10 @@ model fixes (Erceg et al., IEEE 802.11-03/940r4):
 - K-factor: direct-path power over all other power (dB);
 - path-loss slope n of the local-mean power, :math:`P = P_0 - 10 n \\log_{10} d`.
 
+The slope inside one room falls below free space's 2 (the reverberant field is nearly
+flat). TGn's slopes (2, then 3.5 beyond a breakpoint) describe links across a building,
+so :func:`preset_floor_slope` also fits the slope over a floor of copies of the room
+(:mod:`wiloc_core.sim.building`), with light partitions or with the room's own walls.
 :func:`tgn_comparison` sets them beside the preset's TGn class
 (:data:`wiloc_core.sim.presets.TGN_CLASS`).
 """
@@ -19,6 +23,7 @@ import numpy as np
 
 from wiloc_core.errors import ParameterError
 from wiloc_core.seeding import rng as make_rng
+from wiloc_core.sim import building
 from wiloc_core.sim.channel import delay_spread
 from wiloc_core.sim.paths import KIND_CODES, PathSet, trace
 from wiloc_core.sim.presets import PRESET_NAMES, TGN_CLASS, preset
@@ -112,18 +117,23 @@ def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2
     list of dict
         Keys ``preset``, ``tgn_class``, ``rms_ns``, ``tgn_rms_ns`` (nominal),
         ``rms_ratio``, ``k_db``, ``tgn_k_db`` (LOS over all other power of the class
-        profile), ``slope``, ``tgn_slope_min``, ``tgn_slope_max``,
+        profile), ``slope`` (in-room), ``floor_slope`` (light partitions),
+        ``floor_slope_own_walls``, ``tgn_slope_min``, ``tgn_slope_max``,
         ``reverberation_ns``, ``absorption``.
     """
     rows = []
     for name in names:
         stats = preset_dispersion(name, n_links=n_links, max_order=max_order, seed=seed)
+        floor = {key: preset_floor_slope(name, n_links=2 * n_links, partition=part,
+                                         max_order=max_order, seed=seed)
+                 for key, part in (("floor_slope", LIGHT_PARTITION), ("floor_slope_own_walls", None))}
         model = tgn_model(stats["tgn_class"])
         field = preset(name, seed=seed).scene.diffuse
         rows.append({
             "preset": name, "tgn_class": model.name, "rms_ns": stats["rms_ns"],
             "tgn_rms_ns": model.nominal_rms_ns, "rms_ratio": stats["rms_ns"] / model.nominal_rms_ns,
             "k_db": stats["k_db"], "tgn_k_db": model.k_factor_db, "slope": stats["slope"],
+            **floor,
             "tgn_slope_min": model.slope_range[0], "tgn_slope_max": model.slope_range[1],
             "reverberation_ns": field.reverberation_s * 1e9, "absorption": field.absorption})
     return rows
@@ -159,3 +169,44 @@ def preset_paths(name: str, *, n_links: int = 200, max_order: int = 2, diffuse: 
     rx = room_receivers(p.scene.room, p.scene.tx, n_links, height_m=height,
                         seed=make_rng([int(seed), 7]))
     return trace(p.scene, rx, max_order=max_order, diffuse=diffuse)
+
+
+#: Partition of the floor behind TGn-like slopes: plasterboard, the light interior wall of
+#: office floors (COST 231's multi-wall model separates light from heavy walls).
+LIGHT_PARTITION = "plasterboard"
+
+
+def preset_floor_slope(name: str, *, n_links: int = 400, partition=LIGHT_PARTITION, rings: int = 1,
+                       max_order: int = 2, seed=0) -> float:
+    """Path-loss slope n over a floor of copies of a preset's room.
+
+    Receivers are drawn over the whole floor (:func:`wiloc_core.sim.building.floor_receivers`,
+    (2 rings + 1)^2 rooms) at the preset's receiver height; their local-mean power is
+    :func:`wiloc_core.sim.building.floor_power`.
+
+    Parameters
+    ----------
+    name : one of :data:`~wiloc_core.sim.presets.PRESET_NAMES`
+    n_links : int
+    partition : str, Material or None
+        Material of every wall between rooms; ``None`` keeps the room's own walls.
+    rings : int
+        Rooms on each side of the preset's room.
+    max_order : int
+    seed : int
+        Draws the preset and the receivers.
+
+    Returns
+    -------
+    float, the exponent n of P = P0 - 10 n log10(d)
+    """
+    if name not in PRESET_NAMES:
+        raise ParameterError("name", f"one of {PRESET_NAMES}", name)
+    p = preset(name, seed=seed)
+    floor = building.Floor(p.scene.room, rings=rings, partition=partition)
+    rx = building.floor_receivers(floor, p.scene.tx, n_links,
+                                  height_m=float(np.median(p.receivers[:, 2])),
+                                  seed=make_rng([int(seed), 11]))
+    power = building.floor_power(p.scene, floor, rx, max_order=max_order)
+    distance = np.linalg.norm(rx - np.asarray(p.scene.tx, dtype=float), axis=1)
+    return float(fit_log_distance(distance, 10 * np.log10(power))[1])
