@@ -394,6 +394,34 @@ def test_tiny_book_wide_table_scrolls_instead_of_being_clipped(browser, serve, t
     assert state["page_overflow"] <= 0, state
 
 
+#: Seconds a click on a figure's control has to change the figure.
+CLICK_TIMEOUT_S = 10.0
+
+
+def _click_and_wait(browser: Browser, div_id: str, point_js: str, state_js: str, key: str,
+                    before: dict) -> dict:
+    """Click a point of figure ``#div_id`` with the mouse, as a reader would; the state after.
+
+    ``point_js`` is the body of a JavaScript function of ``gd`` (the figure's element, already
+    scrolled to the middle of the window) that returns the point ``{x, y}`` in viewport
+    coordinates. After the click, ``state_js`` is evaluated until its ``key`` differs from
+    ``before[key]`` or :data:`CLICK_TIMEOUT_S` has passed; the caller asserts on what came.
+    """
+    point = browser.evaluate(f"""((gd) => {{
+      gd.scrollIntoView({{block: 'center'}});
+      {point_js.strip()}
+    }})(document.getElementById({json.dumps(div_id)}))""")
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", type=kind, x=point["x"], y=point["y"],
+                     button="left", clickCount=1)
+    deadline = time.monotonic() + CLICK_TIMEOUT_S
+    after = browser.evaluate(state_js)
+    while time.monotonic() < deadline and after[key] == before[key]:
+        browser.pump(0.2)
+        after = browser.evaluate(state_js)
+    return after
+
+
 #: A precomputed plotly figure (wiloc_core.explorers): its slider, first moving trace and lines.
 PLOTLY_STATE_JS = """((id) => {
   const gd = document.getElementById(id);
@@ -420,22 +448,11 @@ def move_plotly_slider(browser: Browser, div_id: str, step: int) -> tuple[dict, 
     before = browser.evaluate(state)
     assert before is not None, f"#{div_id}: no plotly figure with a slider drawn on the page"
     assert before["plotly_loaded"] and before["active"] != step, before
-    point = browser.evaluate(f"""(() => {{
-      const gd = document.getElementById({json.dumps(div_id)});
-      gd.scrollIntoView({{block: 'center'}});
+    tick_on_rail = f"""
       const tick = gd.querySelectorAll('.slider-tick-rect')[{step}].getBoundingClientRect();
       const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
-      return {{x: tick.left + tick.width / 2, y: rail.top + rail.height / 2}};
-    }})()""")
-    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-        browser.call("Input.dispatchMouseEvent", type=kind, x=point["x"], y=point["y"],
-                     button="left", clickCount=1)
-    deadline = time.monotonic() + 10
-    after = browser.evaluate(state)
-    while time.monotonic() < deadline and after["paths"] == before["paths"]:
-        browser.pump(0.2)
-        after = browser.evaluate(state)
-    return before, after
+      return {{x: tick.left + tick.width / 2, y: rail.top + rail.height / 2}};"""
+    return before, _click_and_wait(browser, div_id, tick_on_rail, state, "paths", before)
 
 
 def _assert_slider_moved(before: dict, after: dict, step: int) -> None:
@@ -527,20 +544,10 @@ def test_built_book_cdf_buttons_switch_groups(browser, serve, page, div_id):
     }})()"""
     before = browser.evaluate(state)
     assert before is not None and before["buttons"] >= 2, before
-    point = browser.evaluate(f"""(() => {{
-      const gd = document.getElementById({json.dumps(div_id)});
-      gd.scrollIntoView({{block: 'center'}});
+    second_button = """
       const r = gd.querySelectorAll('.updatemenu-button')[1].getBoundingClientRect();
-      return {{x: r.left + r.width / 2, y: r.top + r.height / 2}};
-    }})()""")
-    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-        browser.call("Input.dispatchMouseEvent", type=kind, x=point["x"], y=point["y"],
-                     button="left", clickCount=1)
-    deadline = time.monotonic() + 10
-    after = browser.evaluate(state)
-    while time.monotonic() < deadline and after["visible"] == before["visible"]:
-        browser.pump(0.2)
-        after = browser.evaluate(state)
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2};"""
+    after = _click_and_wait(browser, div_id, second_button, state, "visible", before)
     assert after["visible"] != before["visible"], "the button did not switch the curves"
     assert not any(a and b for a, b in zip(before["visible"], after["visible"], strict=True))
 

@@ -27,21 +27,12 @@ _SOLUTION_BLOCK = re.compile(r"^[ \t]+# BEGIN SOLUTION\n(.*?)^[ \t]+# END SOLUTI
                              re.DOTALL | re.MULTILINE)
 
 
-def _lab_name(chapter: str) -> str:
-    """``00-fingerprint-datasets`` -> ``fingerprint``: the lab's stem drops a chapter's last
-    word where the lab was named for its topic."""
-    return LAB_TOPICS.get(chapter, chapter.split("-", 1)[1])
-
-
-#: Chapters whose lab is named for a shorter topic.
-LAB_TOPICS = {"00-fingerprint-datasets": "fingerprint"}
-
-
 def test_labs_exist_and_follow_the_layout():
-    # one lab per chapter that teaches a method (the reproduction report has none)
+    # one lab per chapter that teaches a method (the reproduction report has none), named
+    # after it: notebooks/<stem>.md -> labs/<stem>-lab.md
     chapters = sorted(p.stem for p in (labs.labs_dir().parent / "notebooks").glob("[0-9]*.md")
                       if not p.stem.startswith("99-"))
-    assert [p.stem for p in LABS] == [f"{c.split('-', 1)[0]}-{_lab_name(c)}-lab" for c in chapters]
+    assert [p.stem for p in LABS] == [f"{c}-lab" for c in chapters]
     for master in LABS:
         text = master.read_text(encoding="utf-8")
         questions = re.findall(r"^# BEGIN QUESTION\nname: (q\d+)", text, re.MULTILINE)

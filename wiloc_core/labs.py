@@ -15,7 +15,7 @@ them all a second time. The slow test grades otter's solution copy with the gene
 autograder and expects full marks.
 
 The executed master lands next to the chapters' executed notebooks, so ``wiloc_core.book``
-lists the lab right after its chapter (``00-fingerprint-lab`` sorts after
+lists the lab right after its chapter (``00-fingerprint-datasets-lab`` sorts after
 ``00-fingerprint-datasets``): exercises are sphinx-exercise directives, solutions fold
 (``:class: dropdown``), test cells are tagged ``remove-cell`` and otter's markers are raw
 cells (not rendered) or comments stripped from the page's copy.
@@ -27,7 +27,7 @@ Examples
 From the shell (``make labs``)::
 
     python -m wiloc_core.labs            # every lab; non-zero exit when a check fails
-    python -m wiloc_core.labs 00-fingerprint-lab --check-student
+    python -m wiloc_core.labs 00-fingerprint-datasets-lab --check-student
     python -m wiloc_core.labs --jobs 2   # two labs at a time
 
 Each built lab records what it was built from (``build/labs/<stem>/built-from.json``: a
@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,18 +324,21 @@ def check_student(lab: LabBuild, timeout_s: float = EXECUTE_TIMEOUT_S,
             return score, possible, solution_grade.result()[0]
 
 
-def _check_one(source: Path, reuse_from: Path | None, fallback_build: Path) -> dict:
+def _check_one(source: Path, reuse_from: Path | None, fallback_build: Path,
+               with_solution: bool) -> dict:
     """Worker of :func:`check_labs`: one lab's build (reused or made) and its checks."""
     lab = current_build(source, reuse_from) if reuse_from is not None else None
     if lab is None:
         os.environ["WILOC_BUILD"] = str(fallback_build)  # this worker process only
         lab = build_lab(source)
-    score, possible, solution_score = check_student(lab, with_solution=True)
-    return {"lab": lab, "score": score, "possible": possible, "solution_score": solution_score}
+    score, possible, *solution = check_student(lab, with_solution=with_solution)
+    return {"lab": lab, "score": score, "possible": possible,
+            "solution_score": solution[0] if solution else None}
 
 
 def check_labs(sources: Sequence[Path], *, reuse_from: Path | None, fallback_build: Path,
-               jobs: int = 2) -> dict[str, dict]:
+               jobs: int = 2, with_solution: bool = True,
+               on_result: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
     """Build (or reuse) and check several labs, ``jobs`` at a time, each in its own process.
 
     Parameters
@@ -343,41 +346,51 @@ def check_labs(sources: Sequence[Path], *, reuse_from: Path | None, fallback_bui
     sources : sequence of Path
         Lab masters.
     reuse_from : Path, optional
-        A build folder whose current builds (:func:`current_build`) are checked as they are.
+        A build folder whose current builds (:func:`current_build`) are checked as they are;
+        None builds every lab afresh.
     fallback_build : Path
         Where a lab without a current build is built.
     jobs : int
+    with_solution : bool
+        Also grade otter's solution copy (see :func:`check_student`).
+    on_result : callable, optional
+        Called with each lab's stem and result (as returned below) as soon as it is known,
+        in the order of ``sources``.
 
     Returns
     -------
     dict
-        stem -> ``{"lab": LabBuild, "score", "possible", "solution_score"}``, or
-        ``{"error": message}`` for a lab whose build or check failed.
+        stem -> ``{"lab": LabBuild, "score", "possible", "solution_score"}`` (solution_score
+        None without ``with_solution``), or ``{"error": message}`` for a lab whose build or
+        check failed.
     """
     import concurrent.futures as cf
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("spawn")  # no forked kernels or threads
     out = {}
     with cf.ProcessPoolExecutor(max_workers=max(1, int(jobs)), mp_context=context) as pool:
-        futures = {Path(s).stem: pool.submit(_check_one, Path(s), reuse_from, Path(fallback_build))
+        futures = {Path(s).stem: pool.submit(_check_one, Path(s), reuse_from, Path(fallback_build),
+                                             with_solution)
                    for s in sources}
-        for stem, future in futures.items():
+        for stem, future in futures.items():  # in source order; each step has its own time limit
             try:
                 out[stem] = future.result()
             except LabError as exc:
                 out[stem] = {"error": str(exc)}
+            if on_result is not None:
+                on_result(stem, out[stem])
     return out
 
 
-def _build_one(source: Path, check_student_copy: bool) -> str:
-    """Build one lab (and check its student copy): the line ``main`` prints."""
-    lab = build_lab(source)
-    line = f"[wiloc.labs] {lab.stem}: {lab.seconds:.1f} s -> {lab.student.parent.parent}"
-    if check_student_copy:
-        score, possible = check_student(lab)
-        line += f"; student copy scores {score:g}/{possible:g}"
-    return line
+def _build_line(lab: LabBuild) -> str:
+    """The line ``main`` prints for a built lab."""
+    return f"[wiloc.labs] {lab.stem}: {lab.seconds:.1f} s -> {lab.student.parent.parent}"
+
+
+def _build_one(source: Path) -> str:
+    """Build one lab: the line ``main`` prints."""
+    return _build_line(build_lab(source))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -393,22 +406,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources = [resolve_lab(n) for n in args.labs] if args.labs else lab_sources()
         if args.jobs < 1:
             raise LabError(f"--jobs: expected an integer >= 1, got {args.jobs}")
+        if args.check_student:
+            return _check_students(sources, args.jobs)
         if args.jobs == 1 or len(sources) < 2:
             for source in sources:
-                print(_build_one(source, args.check_student), flush=True)
+                print(_build_one(source), flush=True)
         else:
             import concurrent.futures as cf
             import multiprocessing
 
             context = multiprocessing.get_context("spawn")  # no forked kernels or threads
             with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
-                futures = [pool.submit(_build_one, s, args.check_student) for s in sources]
+                futures = [pool.submit(_build_one, s) for s in sources]
                 for future in futures:  # in source order; each step has its own time limit
                     print(future.result(), flush=True)
     except LabError as exc:
         print(f"wiloc.labs: error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_students(sources: Sequence[Path], jobs: int) -> int:
+    """``main --check-student``: build each lab afresh in ``build/`` (:func:`check_labs`), run
+    and grade its student copy; a line per lab, an error on stderr per failed lab."""
+    def report(stem: str, result: dict) -> None:
+        if "error" in result:
+            print(f"wiloc.labs: error: {result['error']}", file=sys.stderr, flush=True)
+        else:
+            print(f"{_build_line(result['lab'])}; student copy scores "
+                  f"{result['score']:g}/{result['possible']:g}", flush=True)
+
+    results = check_labs(sources, reuse_from=None, fallback_build=paths.build_dir(), jobs=jobs,
+                         with_solution=False, on_result=report)
+    return 1 if any("error" in r for r in results.values()) else 0
 
 
 if __name__ == "__main__":
