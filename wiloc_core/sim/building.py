@@ -58,6 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.seeding import rng as make_rng
 from wiloc_core.sim.diffuse import room_volume_surface
 from wiloc_core.sim.paths import trace
 from wiloc_core.sim.scene import SPEED_OF_LIGHT, Material, Room, Scene, material, wavelength
@@ -243,8 +244,6 @@ def floor_receivers(floor: Floor, tx, n: int, *, height_m: float, min_distance_m
                     seed=None) -> np.ndarray:
     """Receivers drawn uniformly over the floor at one height, at least ``min_distance_m``
     (horizontally) from ``tx`` and off the walls by 0.3 m; float64 (n, 3), m."""
-    from wiloc_core.seeding import rng as make_rng
-
     if not (isinstance(n, int | np.integer) and n >= 2):
         raise ParameterError("n", "an integer >= 2 receivers", n)
     g = make_rng(seed)
