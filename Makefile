@@ -60,8 +60,10 @@ unit: $(STAMP)
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Two workers, one test file each at a time (module fixtures such as the built labs stay in
+# one process).
 slow: $(STAMP)
-	$(BIN)/pytest -q -m "slow or browser"
+	$(BIN)/pytest -q -m "slow or browser" -n 2 --dist loadfile
 
 test: setup lint unit
 	$(MAKE) --no-print-directory notebooks PROFILE=quick
