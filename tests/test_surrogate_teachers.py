@@ -345,3 +345,49 @@ def test_step_profile_splits_one_training_step():
     assert parts["total"] == pytest.approx(sum(parts[p] for p in STEP_PARTS))
     with pytest.raises(ParameterError):
         profile_step("DNN", 40, n_steps=0)
+
+
+def test_collective_pretraining_stops_early_on_the_sources_held_out_rows(domains, monkeypatch):
+    """(**) with pretrain_stopping: the joint pre-training validates every epoch and stops
+    after `patience` epochs without improvement; without it, every epoch on every row."""
+    seen = []
+    original = st._fit_jointly
+
+    def spy(model, sources, settings, seed):
+        best = original(model, sources, settings, seed)
+        seen.append((settings.patience, settings.epochs, best))
+        return best
+
+    monkeypatch.setattr(st, "_fit_jointly", spy)
+    # min_delta 1 (normalised units): nothing after epoch 1 counts as better, so the best
+    # epoch is 1 with stopping and the last one without
+    settings = {n: TrainSettings(epochs=40, lr=1e-3, batch_size=32, patience=p, min_delta=1.0,
+                                 val_fraction=0.2, device="cpu", progress=False)
+                for n, p in (("A", 5), ("B", 2), ("C", 9))}
+    st.collective_transfer("DNN", [domains["C"], domains["A"]], domains["B"], settings.__getitem__,
+                           pretrain_stopping=True)
+    # the patience is that of the largest source (A, 96 rows; C has 48), not the first
+    assert seen[-1][0] == 5 and seen[-1][2] == 1
+    st.collective_transfer("DNN", [domains["C"], domains["A"]], domains["B"], settings.__getitem__)
+    assert seen[-1][0] is None and seen[-1][2] == 40
+
+
+def test_collective_pretraining_epochs_and_rows_without_stopping(domains):
+    """Without early stopping the joint pre-training trains on every row for every epoch,
+    whatever the validation share: pretrain_stopping=False is the rule of old runs."""
+    def run(val_fraction):
+        model = st._encoded("DNN", [domains["A"]], domains["B"], 16, 0, None)
+        settings = _settings(3, lr=3e-3, val_fraction=val_fraction)
+        best = st._fit_jointly(model, [domains["A"]], settings, 0)
+        return best, model.predict_xy("A", domains["A"])
+
+    (best_a, pred_a), (best_b, pred_b) = run(0.2), run(0.0)
+    assert best_a == best_b == 3
+    np.testing.assert_array_equal(pred_a, pred_b)
+
+
+def test_only_the_collective_baseline_carries_pretrain_stopping(domains):
+    plan = st._Plan(["DNN"], _cfg(), 0, {"progress": False})
+    star = plan.transfer("*", "DNN", [domains["B"]], domains["A"])[1]
+    both = plan.transfer("**", "DNN", [domains["B"]], domains["A"])[1]
+    assert "pretrain_stopping" not in star.params and both.params["pretrain_stopping"] is True

@@ -331,12 +331,13 @@ def _position_loss(outputs, y):
 
 
 @torch.no_grad()
-def _val_mae(net, x, y, batch_size: int, device) -> float:
-    """Mean J_MAE over the validation rows, computed batch by batch as ``fit`` does."""
+def _val_mae(net, x, y, batch_size: int, device, loss=_position_loss) -> float:
+    """Mean J_MAE over the validation rows, computed batch by batch as ``fit`` does;
+    ``loss(outputs, y)`` reads the network's outputs (default: a specialized network's)."""
     total, count = 0.0, 0
     for start in range(0, x.shape[0], batch_size):
         xb, yb = x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
-        total += float(_position_loss(net(xb), yb)) * xb.shape[0]
+        total += float(loss(net(xb), yb)) * xb.shape[0]
         count += xb.shape[0]
     return total / count
 
@@ -725,20 +726,31 @@ def _fit_one(model: EncodedNet, domain: Domain, settings: TrainSettings, seed: i
 
 
 def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettings,
-                 seed: int) -> None:
+                 seed: int) -> int:
     """Collective pre-training: each step sums J_MAE over one batch of every domain, for
-    ``settings.epochs`` passes over the largest one (no validation: the sources are not
-    what is judged)."""
+    at most ``settings.epochs`` passes over the largest one.
+
+    With ``settings.patience`` set and a validation share, every domain holds out rows
+    (:func:`holdout`, as :func:`_fit_one` does) and training stops once the mean of the
+    domains' validation J_MAE has not improved for ``patience`` epochs, keeping the best
+    epoch's weights. Returns that epoch (the last one without validation).
+    """
     device = resolve_device(settings.device)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr,
                            weight_decay=settings.weight_decay)
-    data = [(torch.from_numpy(np.array(d.x_train)).to(device),
-             torch.from_numpy(np.array(d.y_train)).to(device)) for d in domains]
+    # without early stopping every row trains, as before the rule existed
+    held_out = settings if settings.patience is not None else dataclasses.replace(
+        settings, val_fraction=0.0)
+    splits = [_split_tensors(d, held_out, seed) for d in domains]
+    data = [(x.to(device), y.to(device)) for x, y, _, _ in splits]
+    validate = settings.patience is not None and all(s[2] is not None for s in splits)
+    stopping = _EarlyStopping(settings, {"model": model})
     order = torch_generator(seed, "shuffle-joint")
-    model.train()
+    epoch = 0
     with isolated_torch_rng(seed, "dropout-joint", device):
-        for _ in range(int(settings.epochs)):
+        for epoch in range(1, int(settings.epochs) + 1):
+            model.train()
             iters = [batch_indices(len(x), settings.batch_size, order) for x, _ in data]
             for step in range(max(len(it) for it in iters)):
                 loss = 0.0
@@ -748,7 +760,15 @@ def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettin
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+            model.eval()
+            val = (float(np.mean([_val_mae(_Through(model, d.name), s[2], s[3],
+                                           settings.batch_size, device, L.j_mae)
+                                  for d, s in zip(domains, splits, strict=True)]))
+                   if validate else None)
+            if stopping.update(epoch, val):
+                break
     model.eval()
+    return stopping.restore(epoch)
 
 
 def _encoded(arch, sources, target, n_common, seed, net_sizes):
@@ -777,15 +797,22 @@ def sequential_transfer(arch: str, sources: list[Domain], target: Domain,
 
 def collective_transfer(arch: str, sources: list[Domain], target: Domain,
                         settings_of: Callable[[str], TrainSettings], *, n_common: int = 256,
-                        seed: int = 0, net_sizes: dict | None = None) -> np.ndarray:
+                        seed: int = 0, net_sizes: dict | None = None,
+                        pretrain_stopping: bool = False) -> np.ndarray:
     """(**) Collective transfer (Klus et al.): pre-train on all sources at once, each
     through its own encoder (every step sums one batch per source, for the largest
     source epoch count), then fine-tune on the target (as in :func:`sequential_transfer`).
-    Returns target errors in metres."""
+
+    ``pretrain_stopping`` stops the joint pre-training early on the sources' held-out rows
+    (:func:`_fit_jointly`), with the patience of the source whose passes count as epochs
+    (the largest); without it the pre-training runs every epoch. Returns target errors
+    in metres."""
     model = _encoded(arch, sources, target, n_common, seed, net_sizes)
-    joint = settings_of(sources[0].name)
+    largest = max(sources, key=lambda d: d.n_train)
     epochs = max(settings_of(d.name).epochs for d in sources)
-    _fit_jointly(model, sources, dataclasses.replace(joint, epochs=epochs), int(seed))
+    patience = settings_of(largest.name).patience if pretrain_stopping else None
+    joint = dataclasses.replace(settings_of(sources[0].name), epochs=epochs, patience=patience)
+    _fit_jointly(model, sources, joint, int(seed))
     _fit_one(model, target, settings_of(target.name), int(seed))
     return positioning_errors(model.predict_xy(target.name, target), target.xy_test)
 
@@ -878,9 +905,9 @@ def distill_task(data: dict, *, arch: str, settings: TrainSettings, framework: F
 
 
 def transfer_task(data: dict, *, kind: str, arch: str, settings: dict, n_common: int, seed: int,
-                  net_sizes: dict | None = None) -> dict:
+                  net_sizes: dict | None = None, pretrain_stopping: bool = False) -> dict:
     """A transfer baseline as a sweep task: ``kind`` ``"*"`` (:func:`sequential_transfer`)
-    or ``"**"`` (:func:`collective_transfer`).
+    or ``"**"`` (:func:`collective_transfer`, with ``pretrain_stopping``).
 
     Parameters
     ----------
@@ -897,9 +924,10 @@ def transfer_task(data: dict, *, kind: str, arch: str, settings: dict, n_common:
     if kind not in ("*", "**"):
         raise ParameterError("kind", "'*' or '**'", kind)
     start = time.perf_counter()
+    options = {"pretrain_stopping": pretrain_stopping} if kind == "**" else {}
     method = sequential_transfer if kind == "*" else collective_transfer
     errors = method(arch, data["sources"], data["target"], settings.__getitem__,
-                    n_common=n_common, seed=seed, net_sizes=net_sizes)
+                    n_common=n_common, seed=seed, net_sizes=net_sizes, **options)
     device = describe_device(settings[data["target"].name].device)
     return {"errors": errors, "seconds": time.perf_counter() - start, "device": device}
 
@@ -1125,11 +1153,14 @@ class _Plan:
     def transfer(self, kind, model, sources: list[Domain], target: Domain) -> tuple[str, Task]:
         label = f"{kind} {model} {target.name}"
         names = [d.name for d in [*sources, target]]
+        # (**)'s joint pre-training stops early like every other training (runs made
+        # before it did, without the key, pre-trained for every epoch)
+        stopping = {"pretrain_stopping": True} if kind == "**" else {}
         return label, Task.create(transfer_task, {
             "kind": kind, "arch": model, "settings": {n: self.of(n) for n in names},
             "n_common": int(self.cfg["n_common"]), "seed": self.seed,
-            "net_sizes": self.net_sizes}, data={"sources": sources, "target": target},
-            name=label)
+            "net_sizes": self.net_sizes, **stopping},
+            data={"sources": sources, "target": target}, name=label)
 
     def experts(self, models, domains, names_of: dict, seeds=(None,)) -> list[tuple[str, Task]]:
         """Expert tasks of every (model, source) any target needs, once each per seed."""
