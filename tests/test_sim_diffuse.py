@@ -263,3 +263,27 @@ def test_rtt_room_params_fail_nlos_links_at_their_own_rate():
     assert abs(np.mean(~np.isfinite(err[~los])) - 0.5) < 0.03
     plain = rtt_rooms.RttSensorParams(burst_fail_prob=0.0, fail_rss_dbm=-200.0)
     assert rtt_rooms.burst_fail_probs(links, plain) == 0.0
+
+
+def test_person_effect_vanishes_for_a_transparent_person_and_blocking_costs_power(monkeypatch):
+    from dataclasses import replace
+
+    from wiloc_core.sim import calibration
+
+    effect = calibration.person_effect("lofi-room", n_positions=12)
+    assert effect["n_positions"] == 12 and effect["person_loss_db"] == 8.0
+    assert effect["blocked_power_db"] < -1.0          # the body on the direct path
+    assert effect["power_db_p5"] <= effect["power_db_p50"] <= effect["power_db_p95"]
+    real_preset = calibration.preset
+
+    def ghost(name, *, seed=0):
+        p = real_preset(name, seed=seed)
+        return replace(p, person=replace(p.person, loss_db=0.0, rcs_m2=0.0))
+
+    monkeypatch.setattr(calibration, "preset", ghost)
+    none = calibration.person_effect("eval-room")
+    assert none["n_positions"] == 25                   # EVAL's spots
+    for key in ("power_db_p5", "power_db_p95", "amplitude_db_p95", "blocked_power_db"):
+        assert none[key] == pytest.approx(0.0, abs=1e-9), key
+    with pytest.raises(ParameterError, match="name"):
+        calibration.person_positions("laboratory")

@@ -210,3 +210,61 @@ def preset_floor_slope(name: str, *, n_links: int = 400, partition=LIGHT_PARTITI
     power = building.floor_power(p.scene, floor, rx, max_order=max_order)
     distance = np.linalg.norm(rx - np.asarray(p.scene.tx, dtype=float), axis=1)
     return float(fit_log_distance(distance, 10 * np.log10(power))[1])
+
+
+def person_positions(name: str, n_positions: int = 60, *, seed=0) -> np.ndarray:
+    """Where the preset's person stands: its spots (EVAL), else ``n_positions`` uniform
+    draws over its walking area (LoFi); float64 (n, 2), m."""
+    p = preset(name, seed=seed)
+    if p.person is None or (p.spots is None and p.walk_area is None):
+        raise ParameterError("name", "a preset with a person and spots or a walking area", name)
+    if p.walk_area is None:
+        return np.asarray(p.spots, dtype=float)
+    x0, y0, x1, y1 = p.walk_area
+    g = make_rng([int(seed), 13])
+    return np.column_stack([g.uniform(x0, x1, n_positions), g.uniform(y0, y1, n_positions)])
+
+
+def person_effect(name: str, *, n_positions: int = 60, diffuse: bool = True, max_order: int = 2,
+                  seed=0) -> dict:
+    """How much the preset's person changes its sensing link's channel.
+
+    For each position of :func:`person_positions`, the channel transfer function of the
+    link from ``scene.tx`` to the preset's first receiver on the sensor's frequency grid,
+    H, against the empty room's, H0:
+
+    - total power change, :math:`10\\log_{10}(\\overline{|H|^2} / \\overline{|H_0|^2})` (dB);
+    - mean absolute amplitude change over frequencies,
+      :math:`\\overline{|20\\log_{10}(|H| / |H_0|)|}` (dB).
+
+    ``blocked_power_db`` is the total power change with the person on the midpoint of
+    the direct path, where the body takes its full ``loss_db`` from the direct ray.
+
+    Returns
+    -------
+    dict
+        ``power_db_p5``, ``power_db_p50``, ``power_db_p95``, ``amplitude_db_p50``,
+        ``amplitude_db_p95``, ``blocked_power_db``, ``person_loss_db``, ``n_positions``.
+    """
+    from wiloc_core.sim.channel import ctf
+
+    p = preset(name, seed=seed)
+    spots = person_positions(name, n_positions, seed=seed)
+    rx = p.receivers[:1]
+    empty = ctf(trace(p.scene, rx, max_order=max_order, diffuse=diffuse), p.freqs_hz)[0]
+
+    def change(xy):
+        scene = p.scene.with_people([p.person.moved(*xy)])
+        h = ctf(trace(scene, rx, max_order=max_order, diffuse=diffuse), p.freqs_hz)[0]
+        power = 10 * np.log10(np.mean(np.abs(h) ** 2) / np.mean(np.abs(empty) ** 2))
+        return power, float(np.mean(np.abs(20 * np.log10(np.abs(h) / np.abs(empty)))))
+
+    power, amplitude = np.array([change(xy) for xy in spots]).T
+    midpoint = (np.asarray(p.scene.tx, float)[:2] + rx[0, :2]) / 2
+    return {"power_db_p5": float(np.percentile(power, 5)),
+            "power_db_p50": float(np.median(power)),
+            "power_db_p95": float(np.percentile(power, 95)),
+            "amplitude_db_p50": float(np.median(amplitude)),
+            "amplitude_db_p95": float(np.percentile(amplitude, 95)),
+            "blocked_power_db": float(change(midpoint)[0]),
+            "person_loss_db": float(p.person.loss_db), "n_positions": int(len(spots))}
