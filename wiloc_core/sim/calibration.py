@@ -118,15 +118,17 @@ def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2
         Keys ``preset``, ``tgn_class``, ``rms_ns``, ``tgn_rms_ns`` (nominal),
         ``rms_ratio``, ``k_db``, ``tgn_k_db`` (LOS over all other power of the class
         profile), ``slope`` (in-room), ``floor_slope`` (light partitions),
-        ``floor_slope_own_walls``, ``tgn_slope_min``, ``tgn_slope_max``,
+        ``floor_slope_own_walls`` (each the mean over seeds, with ``_std``),
+        ``tgn_slope_min``, ``tgn_slope_max``,
         ``reverberation_ns``, ``absorption``.
     """
     rows = []
     for name in names:
         stats = preset_dispersion(name, n_links=n_links, max_order=max_order, seed=seed)
-        floor = {key: preset_floor_slope(name, n_links=2 * n_links, partition=part,
-                                         max_order=max_order, seed=seed)
-                 for key, part in (("floor_slope", LIGHT_PARTITION), ("floor_slope_own_walls", None))}
+        floor = {}
+        for key, part in (("floor_slope", LIGHT_PARTITION), ("floor_slope_own_walls", None)):
+            floor[key], floor[f"{key}_std"] = floor_slope_spread(
+                name, n_links=2 * n_links, partition=part, max_order=max_order, seed=seed)
         model = tgn_model(stats["tgn_class"])
         field = preset(name, seed=seed).scene.diffuse
         rows.append({
@@ -210,6 +212,22 @@ def preset_floor_slope(name: str, *, n_links: int = 400, partition=LIGHT_PARTITI
     power = building.floor_power(p.scene, floor, rx, max_order=max_order)
     distance = np.linalg.norm(rx - np.asarray(p.scene.tx, dtype=float), axis=1)
     return float(fit_log_distance(distance, 10 * np.log10(power))[1])
+
+
+#: Seeds behind a floor slope (:func:`floor_slope_spread`).
+FLOOR_SEEDS = 3
+
+
+def floor_slope_spread(name: str, *, seed: int = 0, n_seeds: int = FLOOR_SEEDS,
+                       **kwargs) -> tuple[float, float]:
+    """Mean and standard deviation (ddof 1) of :func:`preset_floor_slope` over the seeds
+    ``seed, seed + 1, ...`` (each its own clutter, diffuse tail and receivers); ``kwargs``
+    go to it. The spread is the seed-to-seed noise against which a slope near the edge of
+    a range is judged."""
+    if not (isinstance(n_seeds, int | np.integer) and n_seeds >= 2):
+        raise ParameterError("n_seeds", "an integer >= 2 seeds", n_seeds)
+    slopes = [preset_floor_slope(name, seed=int(seed) + k, **kwargs) for k in range(n_seeds)]
+    return float(np.mean(slopes)), float(np.std(slopes, ddof=1))
 
 
 def person_positions(name: str, n_positions: int = 60, *, seed=0) -> np.ndarray:
