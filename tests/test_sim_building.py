@@ -38,6 +38,17 @@ def test_lossless_slab_conserves_power_and_half_wave_slab_is_transparent(pol):
     assert abs(t0) == pytest.approx(1.0, abs=1e-12)
 
 
+def test_tm_wave_at_brewster_angle_passes_a_lossless_slab_and_a_lossy_slab_absorbs():
+    # tan(theta_B) = sqrt(eps_r): no TM reflection at either face, so |T| = 1.
+    cos_b = np.cos(np.arctan(np.sqrt(4.0)))
+    r, t = slab_coefficients(LOSSLESS, 0.05, F, cos_b, "TM")
+    assert abs(r) == pytest.approx(0.0, abs=1e-12) and abs(t) == pytest.approx(1.0, abs=1e-12)
+    assert abs(slab_coefficients(LOSSLESS, 0.05, F, cos_b, "TE")[0]) > 0.1
+    for pol in ("TE", "TM"):
+        r, t = slab_coefficients(material("concrete"), 0.1, F, np.linspace(0.1, 1.0, 5), pol)
+        assert np.all(np.abs(r) ** 2 + np.abs(t) ** 2 < 1 - 1e-3)
+
+
 def test_zero_thickness_passes_everything():
     r, t = slab_coefficients(material("concrete"), 0.0, F, [0.3, 1.0])
     np.testing.assert_allclose(np.abs(r), 0.0, atol=1e-12)
@@ -89,6 +100,22 @@ def test_direct_ray_is_free_space_inside_and_loses_each_crossed_wall():
                                rtol=1e-12)
 
 
+def test_direct_ray_at_an_angle_crosses_the_own_walls_of_a_mirrored_floor():
+    # Room (-1, -2) from TX: walls x = 0 (x0, concrete) and y = 0 (y0), y = -8 (y1, glass),
+    # each at the ray's own incidence angle.
+    room = Room(10.0, 8.0, 3.0, walls={"x1": "glass", "y1": "glass"}, default="concrete")
+    floor = Floor(room, rings=2, partition=None)
+    rx = np.array([[-4.0, -10.0, 1.5]])
+    delta = rx[0] - TX
+    d = np.linalg.norm(delta)
+    cos_x, cos_y = abs(delta[0]) / d, abs(delta[1]) / d
+    expected = (float(wavelength(F)) / (4 * np.pi * d)) ** 2
+    expected *= slab_power_transmission(material("concrete"), 0.2, F, cos_x)
+    expected *= slab_power_transmission(material("concrete"), 0.2, F, cos_y)
+    expected *= slab_power_transmission(material("glass"), 0.01, F, cos_y)
+    np.testing.assert_allclose(direct_through_walls(floor, TX, rx, F), [expected], rtol=1e-12)
+
+
 def test_coupled_energy_first_order_is_the_flux_through_one_wall():
     # For weak coupling E(1,0) / E(0,0) -> T c A tau_d / (4 V) (power on a wall of area A
     # in a diffuse field of energy W is c W A / (4 V)).
@@ -104,6 +131,40 @@ def test_coupled_energy_first_order_is_the_flux_through_one_wall():
     assert energy[(0, 0)] / t_rev - 1 == pytest.approx(2 * kappa**2 + 2 * kappa_y**2, rel=0.05)
     # The corner room is reached only through two walls.
     assert energy[(1, 1)] < energy[(1, 0)] * 10 * kappa
+
+
+def test_coupling_uses_the_wall_between_the_two_rooms():
+    # Own walls of a mirrored floor: (1, 0) couples through the wall at x = W (x1, glass),
+    # (-1, 0) through the wall at x = 0 (x0, concrete).
+    room = Room(10.0, 8.0, 3.0, walls={"x1": "glass"}, default="concrete")
+    floor = Floor(room, partition=None)
+    t_rev = 20e-9
+    energy = coupled_room_energy(floor, t_rev, F)
+
+    def kappa(name):
+        t_w = diffuse_transmission(material(name), building.WALL_THICKNESS_M[name], F)
+        return t_rev * SPEED_OF_LIGHT * 24.0 * t_w / (4 * 240.0)
+
+    assert energy[(1, 0)] / energy[(0, 0)] == pytest.approx(kappa("glass"), rel=0.05)
+    assert energy[(-1, 0)] / energy[(0, 0)] == pytest.approx(kappa("concrete"), rel=0.05)
+
+
+def test_energy_after_a_delay_builds_up_then_decays_in_a_neighbour():
+    # First order: W_(1,0)(t) = k t e^{-t/T}, so its integral from tau on is
+    # k T (T + tau) e^{-tau/T}; at tau = 0 it is the whole coupled energy.
+    floor = Floor(ROOM, partition="concrete")
+    t_rev = 20e-9
+    rooms = building.floor_rooms(floor)
+    rates = building.room_energy_rates(floor, t_rev, F)
+    k = rates[rooms.index((1, 0)), rooms.index((0, 0))]
+    after = building.room_energy_after(floor, t_rev, F, [0.0, t_rev, 3 * t_rev])
+    whole = coupled_room_energy(floor, t_rev, F)
+    assert after[0, rooms.index((1, 0))] == pytest.approx(whole[(1, 0)], rel=1e-9)
+    for row, tau in ((1, t_rev), (2, 3 * t_rev)):
+        first_order = k * t_rev * (t_rev + tau) * np.exp(-tau / t_rev)
+        assert after[row, rooms.index((1, 0))] == pytest.approx(first_order, rel=0.05)
+    # the source room decays as e^{-tau/T} (plus what flows back)
+    assert after[1, rooms.index((0, 0))] == pytest.approx(t_rev * np.exp(-1.0), rel=0.02)
 
 
 def test_floor_power_matches_trace_inside_and_falls_through_walls():
@@ -123,6 +184,8 @@ def test_floor_rejects_bad_input():
     with pytest.raises(ParameterError, match="material"):
         Floor(ROOM, partition="unobtainium")
     with pytest.raises(ParameterError, match="partition"):
-        direct_through_walls(Floor(ROOM, partition="absorber"), TX, [[13.0, 4.0, 1.5]], F)
+        Floor(ROOM, partition="absorber")
+    with pytest.raises(ParameterError, match="min_distance_m"):
+        building.floor_receivers(Floor(ROOM), TX, 5, height_m=1.5, min_distance_m=100.0)
     with pytest.raises(ParameterError, match="scene.diffuse"):
         building.floor_power(Scene(ROOM, TX), Floor(ROOM), [[5.0, 4.0, 1.5]])

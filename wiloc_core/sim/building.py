@@ -36,19 +36,27 @@ with Gamma the half-space Fresnel coefficient of the wall material
 
 Coupled rooms (room electromagnetics, Andersen et al., IEEE Antennas Propag. Mag.
 49(2), 2007). In a diffuse field of energy W in a room of volume V, the power falling
-on a wall of area A is c W A / (4 V); a share tau_d (the slab's transmission averaged
-over a diffuse field's incidence angles) passes into the neighbour. With E_i the
-time-integrated energy of room i after a unit-energy impulse in the source room s and
-T_i its reverberation time,
+on a wall of area A is c W A / (4 V); a share t_w (the slab's transmission averaged
+over a diffuse field's incidence angles) passes into the neighbour. The energies W of
+the rooms after a unit-energy impulse in the source room s obey
 
-.. math:: E_j = T_j \\Big(\\delta_{js} + \\sum_i \\frac{c\\,A_{ij}\\,\\tau_{d,ij}}{4 V_i} E_i\\Big),
+.. math:: \\frac{dW_j}{dt} = -\\frac{W_j}{T_j} + \\sum_i \\frac{c\\,A_{ij}\\,t_{w,ij}}{4 V_i} W_i,
+          \\qquad W(0) = e_s,
 
-a linear system (:func:`coupled_room_energy`). The source room's E_s = T_s is the
-in-room tail's. The receiving room's diffuse power gain is then
-:math:`c \\lambda^2 E_j e^{-d/(cT_j)} / (8 \\pi V_j)`, the in-room level of
-:mod:`~wiloc_core.sim.diffuse` with T replaced by E_j. The absorption behind each T
-already counts the power that leaves through the walls, so this is a one-way estimate
-of what reaches the neighbours.
+i.e. dW/dt = M W (:func:`room_energy_rates`). A neighbour's energy builds up and then
+decays (to first order :math:`W_j \\propto t\\,e^{-t/T}`). Its time integral from
+the link's direct delay :math:`\\tau_d = d/c` on, the energy a receiver there can collect
+after the first arrival (the onset rule of :mod:`~wiloc_core.sim.diffuse`), is
+
+.. math:: E_j(\\tau_d) = \\int_{\\tau_d}^\\infty W_j\\,dt
+          = \\big[-M^{-1} e^{M \\tau_d} e_s\\big]_j
+
+(:func:`room_energy_after`; :func:`coupled_room_energy` is the whole integral,
+tau_d = 0). The receiving room's diffuse power gain is
+:math:`c \\lambda^2 E_j(\\tau_d) / (8 \\pi V_j)`, the in-room level of
+:mod:`~wiloc_core.sim.diffuse` (there :math:`T e^{-\\tau_d/T}`). Every room has the
+source room's reverberation time, whose absorption already counts what leaves through
+the walls; the solution includes what flows back (a few per cent).
 """
 
 from __future__ import annotations
@@ -142,7 +150,7 @@ class Floor:
         if not (isinstance(self.rings, int | np.integer) and self.rings >= 1):
             raise ParameterError("rings", "an integer >= 1 rooms on each side", self.rings)
         if self.partition is not None:
-            material(self.partition)
+            _thickness(material(self.partition))
 
     @property
     def extent(self) -> np.ndarray:
@@ -209,12 +217,11 @@ def floor_rooms(floor: Floor) -> list[tuple[int, int]]:
     return [(i, j) for i in r for j in r]
 
 
-def coupled_room_energy(floor: Floor, reverberation_s: float, frequency_hz: float) -> dict:
-    """Time-integrated energy E_j of each room after a unit impulse in the source room.
+def room_energy_rates(floor: Floor, reverberation_s: float, frequency_hz: float) -> np.ndarray:
+    """The matrix M of dW/dt = M W over the rooms of :func:`floor_rooms` (1/s); float64 (n, n).
 
-    Solves the coupled-room balance of the module docstring; every room has the
-    source room's reverberation time. Returns ``{(i, j): E_j}`` in seconds (E_s = T
-    without coupling).
+    Diagonal -1/T; off-diagonal c A t_w / (4 V) between rooms sharing a wall (module
+    docstring). Symmetric, as every room has the same size.
     """
     if not reverberation_s > 0:
         raise ParameterError("reverberation_s", "a positive reverberation time (s)", reverberation_s)
@@ -222,22 +229,54 @@ def coupled_room_energy(floor: Floor, reverberation_s: float, frequency_hz: floa
     where = {r: n for n, r in enumerate(rooms)}
     volume, _ = room_volume_surface(floor.room)
     w, d, h = floor.room.width, floor.room.depth, floor.room.height
-    coupling = np.zeros((len(rooms), len(rooms)))
+    rates = -np.eye(len(rooms)) / reverberation_s
     for (i, j), n in where.items():
         for axis, step in ((0, (1, 0)), (1, (0, 1))):
             other = (i + step[0], j + step[1])
             if other not in where:
                 continue
-            k = (i, j)[axis] + 1
-            mat = floor.wall(axis, k)
+            mat = floor.wall(axis, (i, j)[axis] + 1)
             area = d * h if axis == 0 else w * h
-            share = SPEED_OF_LIGHT * area * diffuse_transmission(mat, _thickness(mat), frequency_hz) / (
+            flux = SPEED_OF_LIGHT * area * diffuse_transmission(mat, _thickness(mat), frequency_hz) / (
                 4 * volume)
-            coupling[where[other], n] = coupling[n, where[other]] = reverberation_s * share
+            rates[where[other], n] = rates[n, where[other]] = flux
+    return rates
+
+
+def room_energy_after(floor: Floor, reverberation_s: float, frequency_hz: float,
+                      delays_s) -> np.ndarray:
+    """Energy of each room from each delay on, after a unit impulse in the source room.
+
+    :math:`[-M^{-1} e^{M\\tau} e_s]_j` (module docstring), through the eigendecomposition
+    of the symmetric M.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n_delays, n_rooms), s (rooms as :func:`floor_rooms`)
+    """
+    rates = room_energy_rates(floor, reverberation_s, frequency_hz)
+    eigenvalues, vectors = np.linalg.eigh(rates)
+    if not np.all(eigenvalues < 0):
+        raise ParameterError("partition", "walls that pass less power than the rooms absorb",
+                             floor.partition)
+    source = floor_rooms(floor).index((0, 0))
+    tau = np.asarray(delays_s, dtype=float).reshape(-1, 1)
+    weights = -np.exp(eigenvalues * tau) / eigenvalues * vectors[source]   # (n_delays, n_modes)
+    return weights @ vectors.T
+
+
+def coupled_room_energy(floor: Floor, reverberation_s: float, frequency_hz: float) -> dict:
+    """Time-integrated energy E_j of each room after a unit impulse in the source room.
+
+    The whole integral of :func:`room_energy_after` (tau = 0): the solution of
+    :math:`-M E = e_s`. Returns ``{(i, j): E_j}`` in seconds (E_s = T without coupling).
+    """
+    rates = room_energy_rates(floor, reverberation_s, frequency_hz)
+    rooms = floor_rooms(floor)
     source = np.zeros(len(rooms))
-    source[where[(0, 0)]] = reverberation_s
-    energy = np.linalg.solve(np.eye(len(rooms)) - coupling, source)
-    return {r: float(energy[n]) for r, n in where.items()}
+    source[rooms.index((0, 0))] = 1.0
+    energy = np.linalg.solve(-rates, source)
+    return {r: float(energy[n]) for n, r in enumerate(rooms)}
 
 
 def floor_receivers(floor: Floor, tx, n: int, *, height_m: float, min_distance_m: float = 1.0,
@@ -249,13 +288,20 @@ def floor_receivers(floor: Floor, tx, n: int, *, height_m: float, min_distance_m
     g = make_rng(seed)
     lo, hi = floor.extent
     span = np.array([floor.room.width, floor.room.depth])
+    if np.any(span <= 0.6):
+        raise ParameterError("floor.room", "rooms wider and deeper than the 0.3 m margins", span)
     out = np.empty((0, 2))
-    while len(out) < n:
+    for _ in range(100):
+        if len(out) >= n:
+            break
         xy = g.uniform(lo, hi, size=(2 * n, 2))
         local = xy - np.floor(xy / span) * span
         ok = (np.linalg.norm(xy - np.asarray(tx, float)[:2], axis=1) >= min_distance_m) & np.all(
             (local > 0.3) & (local < span - 0.3), axis=1)
         out = np.vstack([out, xy[ok]])
+    if len(out) < n:
+        raise ParameterError("min_distance_m", "a distance that leaves room for receivers",
+                             min_distance_m)
     return np.column_stack([out[:n], np.full(n, height_m)])
 
 
@@ -283,11 +329,13 @@ def floor_power(scene: Scene, floor: Floor, rx, *, max_order: int = 2) -> np.nda
         power[inside] = trace(scene, rx[inside], max_order=max_order).power()
     outside = ~inside
     if outside.any():
-        t_rev = scene.diffuse.reverberation_s
-        energy = coupled_room_energy(floor, t_rev, scene.carrier_hz)
-        e_room = np.array([energy[(int(i), int(j))] for i, j in index[outside]])
         d = np.linalg.norm(rx[outside] - np.asarray(scene.tx, float), axis=1)
-        # level_per_s is c lambda^2 / (8 pi V): the in-room gain p(0) T with T -> E_j.
-        diffuse = scene.diffuse.level_per_s * e_room * np.exp(-d / (SPEED_OF_LIGHT * t_rev))
+        after = room_energy_after(floor, scene.diffuse.reverberation_s, scene.carrier_hz,
+                                  d / SPEED_OF_LIGHT)
+        column = {r: n for n, r in enumerate(floor_rooms(floor))}
+        e_room = after[np.arange(len(d)), [column[(int(i), int(j))] for i, j in index[outside]]]
+        # level_per_s is c lambda^2 / (8 pi V): the in-room gain p(0) T e^{-tau_d/T} with the
+        # room's energy after the direct delay in place of T e^{-tau_d/T}
+        diffuse = scene.diffuse.level_per_s * e_room
         power[outside] = direct_through_walls(floor, scene.tx, rx[outside], scene.carrier_hz) + diffuse
     return power

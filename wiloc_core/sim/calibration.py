@@ -118,7 +118,8 @@ def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2
         Keys ``preset``, ``tgn_class``, ``rms_ns``, ``tgn_rms_ns`` (nominal),
         ``rms_ratio``, ``k_db``, ``tgn_k_db`` (LOS over all other power of the class
         profile), ``slope`` (in-room), ``floor_slope`` (light partitions),
-        ``floor_slope_own_walls`` (each the mean over seeds, with ``_std``),
+        ``floor_slope_own_walls`` (each the mean over seeds, with ``_std``; the floors
+        get 2 ``n_links`` receivers, as they hold nine rooms),
         ``tgn_slope_min``, ``tgn_slope_max``,
         ``reverberation_ns``, ``absorption``.
     """
@@ -251,38 +252,47 @@ def person_effect(name: str, *, n_positions: int = 60, diffuse: bool = True, max
     link from ``scene.tx`` to the preset's first receiver on the sensor's frequency grid,
     H, against the empty room's, H0:
 
-    - total power change, :math:`10\\log_{10}(\\overline{|H|^2} / \\overline{|H_0|^2})` (dB);
+    - band power change, :math:`10\\log_{10}(\\overline{|H|^2} / \\overline{|H_0|^2})` (dB),
+      the mean over the band's frequencies (paths interfere in it);
     - mean absolute amplitude change over frequencies,
       :math:`\\overline{|20\\log_{10}(|H| / |H_0|)|}` (dB).
 
-    ``blocked_power_db`` is the total power change with the person on the midpoint of
-    the direct path, where the body takes its full ``loss_db`` from the direct ray.
+    With the person on the midpoint of the direct path, ``blocked_band_power_db`` is the
+    band power change and ``blocked_ray_power_db`` the change of the sum of the ray
+    powers (delay-integrated, no interference).
 
     Returns
     -------
     dict
-        ``power_db_p5``, ``power_db_p50``, ``power_db_p95``, ``amplitude_db_p50``,
-        ``amplitude_db_p95``, ``blocked_power_db``, ``person_loss_db``, ``n_positions``.
+        ``band_power_db_p5``, ``band_power_db_p50``, ``band_power_db_p95``,
+        ``amplitude_db_p50``, ``amplitude_db_p95``, ``blocked_band_power_db``,
+        ``blocked_ray_power_db``, ``person_loss_db``, ``n_positions``.
     """
     from wiloc_core.sim.channel import ctf
 
     p = preset(name, seed=seed)
     spots = person_positions(name, n_positions, seed=seed)
     rx = p.receivers[:1]
-    empty = ctf(trace(p.scene, rx, max_order=max_order, diffuse=diffuse), p.freqs_hz)[0]
+    empty_paths = trace(p.scene, rx, max_order=max_order, diffuse=diffuse)
+    empty = ctf(empty_paths, p.freqs_hz)[0]
+
+    def traced(xy):
+        return trace(p.scene.with_people([p.person.moved(*xy)]), rx, max_order=max_order,
+                     diffuse=diffuse)
 
     def change(xy):
-        scene = p.scene.with_people([p.person.moved(*xy)])
-        h = ctf(trace(scene, rx, max_order=max_order, diffuse=diffuse), p.freqs_hz)[0]
+        h = ctf(traced(xy), p.freqs_hz)[0]
         power = 10 * np.log10(np.mean(np.abs(h) ** 2) / np.mean(np.abs(empty) ** 2))
         return power, float(np.mean(np.abs(20 * np.log10(np.abs(h) / np.abs(empty)))))
 
     power, amplitude = np.array([change(xy) for xy in spots]).T
     midpoint = (np.asarray(p.scene.tx, float)[:2] + rx[0, :2]) / 2
-    return {"power_db_p5": float(np.percentile(power, 5)),
-            "power_db_p50": float(np.median(power)),
-            "power_db_p95": float(np.percentile(power, 95)),
+    ray_power = 10 * np.log10(traced(midpoint).power()[0] / empty_paths.power()[0])
+    return {"band_power_db_p5": float(np.percentile(power, 5)),
+            "band_power_db_p50": float(np.median(power)),
+            "band_power_db_p95": float(np.percentile(power, 95)),
             "amplitude_db_p50": float(np.median(amplitude)),
             "amplitude_db_p95": float(np.percentile(amplitude, 95)),
-            "blocked_power_db": float(change(midpoint)[0]),
+            "blocked_band_power_db": float(change(midpoint)[0]),
+            "blocked_ray_power_db": float(ray_power),
             "person_loss_db": float(p.person.loss_db), "n_positions": int(len(spots))}
