@@ -12,8 +12,11 @@ model fixes (Erceg et al., IEEE 802.11-03/940r4):
 The slope inside one room falls below free space's 2 (the reverberant field is nearly
 flat). TGn's slopes (2, then 3.5 beyond a breakpoint) describe links across a building,
 so :func:`preset_floor_slope` also fits the slope over a floor of copies of the room
-(:mod:`wiloc_core.sim.building`), with light partitions or with the room's own walls.
-:func:`tgn_comparison` sets them beside the preset's TGn class
+(:mod:`wiloc_core.sim.building`), with one partition material for every floor or with
+the room's own walls. The partition is the floor model's one free parameter:
+:func:`partition_sweep` tries the candidates on every preset and
+:func:`calibrate_partition` keeps the one that puts the most presets inside TGn's range
+(:data:`FLOOR_PARTITION`). :func:`tgn_comparison` sets them beside the preset's TGn class
 (:data:`wiloc_core.sim.presets.TGN_CLASS`).
 """
 
@@ -29,6 +32,15 @@ from wiloc_core.sim.paths import KIND_CODES, PathSet, trace
 from wiloc_core.sim.presets import PRESET_NAMES, TGN_CLASS, preset
 from wiloc_core.sim.sensors.rss import fit_log_distance
 from wiloc_core.sim.tgn import tgn_model
+
+#: Interior walls tried between the rooms of a floor, lightest first (their one-way loss
+#: at 2.4 GHz rises along the list, :data:`wiloc_core.sim.building.WALL_THICKNESS_M`).
+PARTITION_CANDIDATES = ("plasterboard", "chipboard", "glass", "brick", "concrete")
+
+#: The partition of every floor: the one parameter of the floor model that no room fixes,
+#: fitted once for all presets by :func:`calibrate_partition` over
+#: :func:`partition_sweep` (a fit against TGn's range, not a prediction of it).
+FLOOR_PARTITION = "brick"
 
 
 def room_receivers(room, tx, n: int, *, height_m: float = 1.5, min_distance_m: float = 1.0,
@@ -109,7 +121,7 @@ def preset_dispersion(name: str, *, n_links: int = 200, max_order: int = 2, diff
 
 
 def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2,
-                   seed=0) -> list[dict]:
+                   seed=0, partition=FLOOR_PARTITION) -> list[dict]:
     """One row per preset: its statistics beside its TGn class's values.
 
     Returns
@@ -117,7 +129,7 @@ def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2
     list of dict
         Keys ``preset``, ``tgn_class``, ``rms_ns``, ``tgn_rms_ns`` (nominal),
         ``rms_ratio``, ``k_db``, ``tgn_k_db`` (LOS over all other power of the class
-        profile), ``slope`` (in-room), ``floor_slope`` (light partitions),
+        profile), ``slope`` (in-room), ``floor_slope`` (``partition`` between the rooms),
         ``floor_slope_own_walls`` (each the mean over seeds, with ``_std``; the floors
         get 2 ``n_links`` receivers, as they hold nine rooms),
         ``tgn_slope_min``, ``tgn_slope_max``,
@@ -127,7 +139,7 @@ def tgn_comparison(names=PRESET_NAMES, *, n_links: int = 200, max_order: int = 2
     for name in names:
         stats = preset_dispersion(name, n_links=n_links, max_order=max_order, seed=seed)
         floor = {}
-        for key, part in (("floor_slope", LIGHT_PARTITION), ("floor_slope_own_walls", None)):
+        for key, part in (("floor_slope", partition), ("floor_slope_own_walls", None)):
             floor[key], floor[f"{key}_std"] = floor_slope_spread(
                 name, n_links=2 * n_links, partition=part, max_order=max_order, seed=seed)
         model = tgn_model(stats["tgn_class"])
@@ -174,12 +186,7 @@ def preset_paths(name: str, *, n_links: int = 200, max_order: int = 2, diffuse: 
     return trace(p.scene, rx, max_order=max_order, diffuse=diffuse)
 
 
-#: Partition of the floor behind TGn-like slopes: plasterboard, the light interior wall of
-#: office floors (COST 231's multi-wall model separates light from heavy walls).
-LIGHT_PARTITION = "plasterboard"
-
-
-def preset_floor_slope(name: str, *, n_links: int = 400, partition=LIGHT_PARTITION, rings: int = 1,
+def preset_floor_slope(name: str, *, n_links: int = 400, partition=FLOOR_PARTITION, rings: int = 1,
                        max_order: int = 2, seed=0) -> float:
     """Path-loss slope n over a floor of copies of a preset's room.
 
@@ -296,3 +303,51 @@ def person_effect(name: str, *, n_positions: int = 60, diffuse: bool = True, max
             "blocked_band_power_db": float(change(midpoint)[0]),
             "blocked_ray_power_db": float(ray_power),
             "person_loss_db": float(p.person.loss_db), "n_positions": int(len(spots))}
+
+
+def partition_sweep(names=PRESET_NAMES, partitions=PARTITION_CANDIDATES + (None,), *,
+                    n_links: int = 400, max_order: int = 2, seed=0) -> list[dict]:
+    """Floor slope of every preset with every partition (:func:`floor_slope_spread`).
+
+    Parameters
+    ----------
+    names : presets
+    partitions : materials (names) between the rooms; ``None`` keeps each room's own walls
+    n_links, max_order, seed : as for :func:`preset_floor_slope`
+
+    Returns
+    -------
+    list of dict, one per (preset, partition)
+        Keys ``preset``, ``partition`` (``None`` for own walls), ``slope`` (mean over
+        :data:`FLOOR_SEEDS` seeds), ``slope_std``, ``tgn_slope_min``, ``tgn_slope_max``
+        and ``inside`` (the mean lies within the TGn class's range).
+    """
+    rows = []
+    for name in names:
+        lo, hi = tgn_model(TGN_CLASS[name][0]).slope_range
+        for part in partitions:
+            mean, std = floor_slope_spread(name, n_links=n_links, partition=part,
+                                           max_order=max_order, seed=seed)
+            rows.append({"preset": name, "partition": part, "slope": mean, "slope_std": std,
+                         "tgn_slope_min": lo, "tgn_slope_max": hi,
+                         "inside": bool(lo <= mean <= hi)})
+    return rows
+
+
+def calibrate_partition(sweep: list[dict], candidates=PARTITION_CANDIDATES) -> str:
+    """The candidate material that puts the most presets' floor slopes inside their TGn
+    range in ``sweep`` (rows of :func:`partition_sweep`); a tie goes to the candidate
+    listed first (the lighter wall).
+
+    Raises
+    ------
+    ParameterError
+        When ``sweep`` holds none of the candidates.
+    """
+    counts = {c: sum(r["inside"] for r in sweep if r["partition"] == c) for c in candidates
+              if any(r["partition"] == c for r in sweep)}
+    if not counts:
+        raise ParameterError("sweep", f"rows for at least one of {tuple(candidates)}",
+                             sorted({str(r.get("partition")) for r in sweep}))
+    best = max(counts.values())
+    return next(c for c in candidates if counts.get(c) == best)
