@@ -65,6 +65,12 @@ class Cache:
                 return candidate
         return None
 
+    def checkpoint_dir(self, task_or_key) -> Path:
+        """The folder where a running task's training loops keep their checkpoints
+        (:mod:`wiloc_core.training.checkpoint`)."""
+        key = self._key(task_or_key)
+        return self.root / key[:2] / f"{key}.ckpt"
+
     def __contains__(self, task_or_key) -> bool:
         return self.path(task_or_key) is not None
 

@@ -5,7 +5,10 @@ workers: every task draws its randomness from its own seed, runs with one torch
 thread, and its result passes through the same encode/decode step
 (:mod:`~wiloc_core.experiment.codec`) whether it was computed now or read from the
 cache. Each result is stored the moment it arrives, so an interrupted sweep resumes
-where it stopped: only the tasks missing from the cache run again.
+where it stopped: only the tasks missing from the cache run again, and with a cache a
+task cut off mid-training goes on from its last checkpoint
+(:mod:`wiloc_core.training.checkpoint`, a folder beside its cache file, deleted once
+the result is stored).
 
 Backends
 --------
@@ -37,12 +40,13 @@ import socket
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 
 from wiloc_core.errors import ParameterError, WilocError
 from wiloc_core.experiment import codec
 from wiloc_core.experiment.cache import Cache
 from wiloc_core.experiment.task import Task, resolve_function
+from wiloc_core.training import checkpoint
 from wiloc_core.training.progress import progress_bar
 
 __all__ = ["run_sweep", "SweepResults", "TaskError", "SweepTimeout", "BACKENDS",
@@ -89,20 +93,26 @@ def resolve_scheduler(scheduler: str | None = None) -> str | None:
     return value.strip() or None
 
 
-def _execute(fn_ref: str, params: dict, data, has_data: bool):
+def _execute(fn_ref: str, params: dict, data, has_data: bool, checkpoints: str | None = None):
     """Run one task with one torch thread; ``(ok, suffix, bytes, run)`` or ``(False, text)``.
 
     Executed in the worker. Failures come back as text so that every backend can name
-    the task in the error it raises, whatever the exception's type.
+    the task in the error it raises, whatever the exception's type. With
+    ``checkpoints`` (a folder), the task's training loops save their state there and a
+    rerun resumes from it (:mod:`wiloc_core.training.checkpoint`).
     """
     import torch
+
+    from wiloc_core.training.checkpoint import task_scope
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     start = time.perf_counter()
     try:
         fn = resolve_function(fn_ref)
-        value = fn(data, **params) if has_data else fn(**params)
+        scope = task_scope(checkpoints) if checkpoints is not None else nullcontext()
+        with scope:
+            value = fn(data, **params) if has_data else fn(**params)
         suffix, blob = codec.encode(value)
     except Exception:
         return False, traceback.format_exc()
@@ -117,13 +127,13 @@ def _execute_indexed(j: int, *args):
     return j, _execute(*args)
 
 
-def _args(task: Task):
-    return task.fn, task.params, task.data, task.data is not None
+def _args(task: Task, checkpoints: str | None):
+    return task.fn, task.params, task.data, task.data is not None, checkpoints
 
 
-def _serial(jobs: list[tuple[int, Task]], **_) -> Iterator:
-    for j, task in jobs:
-        yield j, _execute(*_args(task))
+def _serial(jobs: list[tuple[int, Task, str | None]], **_) -> Iterator:
+    for j, task, checkpoints in jobs:
+        yield j, _execute(*_args(task, checkpoints))
 
 
 def _joblib(jobs, *, n_jobs: int, task_timeout: float, **_) -> Iterator:
@@ -131,7 +141,8 @@ def _joblib(jobs, *, n_jobs: int, task_timeout: float, **_) -> Iterator:
 
     parallel = Parallel(n_jobs=n_jobs, backend="loky",
                         return_as="generator_unordered", timeout=task_timeout)
-    yield from parallel(delayed(_execute_indexed)(j, *_args(task)) for j, task in jobs)
+    yield from parallel(delayed(_execute_indexed)(j, *_args(task, checkpoints))
+                        for j, task, checkpoints in jobs)
 
 
 def _dask(jobs, *, n_jobs: int, scheduler: str | None, task_timeout: float, **_) -> Iterator:
@@ -152,13 +163,14 @@ def _dask(jobs, *, n_jobs: int, scheduler: str | None, task_timeout: float, **_)
     try:
         shipped = {}  # id(data) -> future, so shared data travel once
         futures = {}
-        for j, task in jobs:
-            fn_ref, params, data, has_data = _args(task)
+        for j, task, checkpoints in jobs:
+            fn_ref, params, data, has_data, _ = _args(task, checkpoints)
             if has_data:
                 if id(data) not in shipped:
                     shipped[id(data)] = client.scatter([data], hash=False)[0]
                 data = shipped[id(data)]
-            future = client.submit(_execute, fn_ref, params, data, has_data, pure=False,
+            future = client.submit(_execute, fn_ref, params, data, has_data, checkpoints,
+                                   pure=False,
                                    key=f"wiloc-{j}-{task.key()[:16]}-{os.urandom(4).hex()}")
             futures[future] = j
         pending = set(futures)
@@ -188,7 +200,7 @@ class _Stalled(Exception):
 
 def _collect(stream, tasks, keys, jobs, values, cache, backend, task_timeout, bar) -> None:
     """Decode, cache and file each result as it arrives; turn failures into named errors."""
-    names = {i: task.name for i, task in jobs}
+    names = {i: task.name for i, task, _ in jobs}
     remaining = set(names)
     try:
         for i, outcome in stream:
@@ -200,6 +212,7 @@ def _collect(stream, tasks, keys, jobs, values, cache, backend, task_timeout, ba
             value = codec.decode(suffix, blob)
             if cache is not None:
                 cache.store(task, value, run)
+                checkpoint.clear(cache.checkpoint_dir(keys[i]))
             values[keys[i]] = value
             remaining.discard(i)
             bar.update()
@@ -270,7 +283,7 @@ def run_sweep(tasks, backend: str | None = None, n_jobs: int = 2, scheduler: str
     start = time.perf_counter()
     keys = [task.key() for task in tasks]
     values: dict[str, object] = {}
-    jobs: list[tuple[int, Task]] = []
+    jobs: list[tuple[int, Task, str | None]] = []
     queued: set[str] = set()
     for i, (task, key) in enumerate(zip(tasks, keys, strict=True)):
         if key in values or key in queued:
@@ -278,7 +291,7 @@ def run_sweep(tasks, backend: str | None = None, n_jobs: int = 2, scheduler: str
         if cache is not None and key in cache:
             values[key] = cache.load(key)
         else:
-            jobs.append((i, task))
+            jobs.append((i, task, None if cache is None else str(cache.checkpoint_dir(key))))
             queued.add(key)
 
     runner = {"serial": _serial, "joblib": _joblib, "dask": _dask}[backend]

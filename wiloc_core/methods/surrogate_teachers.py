@@ -65,6 +65,7 @@ from wiloc_core.training import (
     describe_device,
     fit,
     isolated_torch_rng,
+    loop_checkpoint,
     predict,
     progress_bar,
     resolve_device,
@@ -362,6 +363,16 @@ class _EarlyStopping:
             self.stale += 1
         return self.settings.patience is not None and self.stale >= self.settings.patience
 
+    def record(self) -> dict:
+        """The rule's state, for a checkpoint."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "stale": self.stale,
+                "state": self.state}
+
+    def load(self, record: dict) -> None:
+        """Take back a :meth:`record`."""
+        self.best, self.best_epoch = record["best"], record["best_epoch"]
+        self.stale, self.state = record["stale"], record["state"]
+
     def restore(self, epochs_run: int) -> int:
         """Load the best states; return the best epoch (the last one without validation)."""
         if self.state is None:
@@ -464,10 +475,23 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
     stopper = _EarlyStopping(settings, modules)
     history = {k: [] for k in (["s_mae", "val_mae", "g_mae", "sim", "critic"] if with_teacher
                                else ["s_mae", "val_mae"])}
+    saved = {"modules": modules, "generators": {"order": order}, "optimizers": {"s": opt_s}}
+    if with_teacher:
+        saved["optimizers"].update(g=opt_g, c=opt_c)
+        saved["generators"]["noise"] = noise
+    ckpt = loop_checkpoint("expert")
+    finished = False
     with isolated_torch_rng(int(seed), "dropout", device), \
             progress_bar(int(settings.epochs), f"expert {arch} {domain.name}",
                          settings.progress, unit="epoch") as bar:
-        for epoch in range(1, int(settings.epochs) + 1):
+        resumed = ckpt.restore(**saved)
+        if resumed is not None:
+            history, finished = resumed["history"], resumed["finished"]
+            stopper.load(resumed["stopper"])
+            bar.update(len(history["s_mae"]))
+        for epoch in range(len(history["s_mae"]) + 1, int(settings.epochs) + 1):
+            if finished:
+                break
             net.train()
             sums = dict.fromkeys(history, 0.0)
             n_batches = 0
@@ -515,15 +539,17 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
                 history[k].append(sums[k] / max(n_batches, 1))
             history["val_mae"][-1] = math.nan if val is None else val
             bar.update()
-            if stopper.update(epoch, val):
-                break
+            finished = stopper.update(epoch, val) or epoch == int(settings.epochs)
+            ckpt.after_epoch({"history": history, "stopper": stopper.record(),
+                              "finished": finished}, **saved, final=finished)
     best_epoch = stopper.restore(len(history["s_mae"]))
     net.eval()
     if teacher is not None:
         teacher.eval()
         critic.eval()
     return Expert(arch, domain.name, net, teacher, critic, history,
-                  time.perf_counter() - start, best_epoch, describe_device(device))
+                  ckpt.seconds_before + time.perf_counter() - start, best_epoch,
+                  describe_device(device))
 
 
 def train_standalone(arch: str, domain: Domain, settings: TrainSettings, *, seed: int = 0,
@@ -610,10 +636,23 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
     log = history if history is not None else {}
     for k in ("mae", "sim", "mi", "fi", "val_mae"):
         log.setdefault(k, [])
+    saved = {"modules": {"net": net, **({"psi": psi} if psi is not None else {})},
+             "optimizers": {"opt": opt}, "generators": {"order": order, "noise": noise}}
+    ckpt = loop_checkpoint("distill")
+    finished = False
     with isolated_torch_rng(int(seed), "dropout", device), \
             progress_bar(int(settings.epochs), f"distill {arch} {domain.name}",
                          settings.progress, unit="epoch") as bar:
-        for epoch in range(1, int(settings.epochs) + 1):
+        resumed = ckpt.restore(**saved)
+        if resumed is not None:
+            for k, values in resumed["log"].items():
+                log[k][:] = values
+            finished = resumed["finished"]
+            stopper.load(resumed["stopper"])
+            bar.update(len(log["mae"]))
+        for epoch in range(len(log["mae"]) + 1, int(settings.epochs) + 1):
+            if finished:
+                break
             net.train()
             sums, n_batches = dict.fromkeys(("mae", "sim", "mi", "fi"), 0.0), 0
             for idx in batch_indices(len(x), settings.batch_size, order):
@@ -634,8 +673,10 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
                                                       device)
             log["val_mae"].append(math.nan if val is None else val)
             bar.update()
-            if stopper.update(epoch, val):
-                break
+            finished = stopper.update(epoch, val) or epoch == int(settings.epochs)
+            ckpt.after_epoch({"log": {k: log[k] for k in ("mae", "sim", "mi", "fi", "val_mae")},
+                              "stopper": stopper.record(), "finished": finished},
+                             **saved, final=finished)
     log["best_epoch"] = stopper.restore(len(log["mae"]))
     return net.eval()
 
@@ -747,9 +788,17 @@ def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettin
     validate = settings.patience is not None and all(s[2] is not None for s in splits)
     stopping = _EarlyStopping(settings, {"model": model})
     order = torch_generator(seed, "shuffle-joint")
-    epoch = 0
+    saved = {"modules": {"model": model}, "optimizers": {"opt": opt},
+             "generators": {"order": order}}
+    ckpt = loop_checkpoint("joint")
+    epoch, finished = 0, False
     with isolated_torch_rng(seed, "dropout-joint", device):
-        for epoch in range(1, int(settings.epochs) + 1):
+        resumed = ckpt.restore(**saved)
+        if resumed is not None:
+            epoch, finished = resumed["epoch"], resumed["finished"]
+            stopping.load(resumed["stopper"])
+        while not finished and epoch < int(settings.epochs):
+            epoch += 1
             model.train()
             iters = [batch_indices(len(x), settings.batch_size, order) for x, _ in data]
             for step in range(max(len(it) for it in iters)):
@@ -765,8 +814,9 @@ def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettin
                                            settings.batch_size, device, L.j_mae)
                                   for d, s in zip(domains, splits, strict=True)]))
                    if validate else None)
-            if stopping.update(epoch, val):
-                break
+            finished = stopping.update(epoch, val) or epoch == int(settings.epochs)
+            ckpt.after_epoch({"epoch": epoch, "stopper": stopping.record(),
+                              "finished": finished}, **saved, final=finished)
     model.eval()
     return stopping.restore(epoch)
 

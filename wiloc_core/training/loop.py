@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 from torch import nn
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.training.checkpoint import loop_checkpoint, loop_checkpoint_off
 from wiloc_core.training.device import resolve_device
 from wiloc_core.training.progress import progress_bar
 from wiloc_core.training.seeding import isolated_torch_rng, torch_generator
@@ -195,11 +195,23 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
                            weight_decay=settings.weight_decay)
     order = torch_generator(seed, "shuffle")
     history, steps, best, best_state, best_epoch, stale = [], 0, math.inf, None, 0, 0
-    stopped_early = False
-    start = time.perf_counter()
+    stopped_early = finished = False
+    # a callback may keep state of its own, which no checkpoint could restore
+    ckpt = loop_checkpoint("fit") if callback is None else loop_checkpoint_off()
+    saved = dict(modules={"model": model}, optimizers={"opt": opt},
+                 generators={"order": order})
     with isolated_torch_rng(seed, "dropout", device), \
             progress_bar(max_epochs, "epochs", settings.progress, unit="epoch") as bar:
-        for epoch in range(1, max_epochs + 1):
+        resumed = ckpt.restore(**saved)
+        if resumed is not None:
+            history, steps, stale = resumed["history"], resumed["steps"], resumed["stale"]
+            best, best_epoch = resumed["best"], resumed["best_epoch"]
+            best_state, stopped_early = resumed["best_state"], resumed["stopped_early"]
+            finished = resumed["finished"]
+            bar.update(len(history))
+        for epoch in range(len(history) + 1, max_epochs + 1):
+            if finished:
+                break
             model.train()
             total = 0.0
             for idx in batch_indices(n_train, settings.batch_size, order):
@@ -229,7 +241,13 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
                 break
             if (Xv is not None and settings.patience is not None
                     and stale >= settings.patience and steps >= settings.min_steps):
-                stopped_early = epoch < max_epochs
+                stopped_early = finished = epoch < max_epochs
+            finished = finished or epoch == max_epochs
+            ckpt.after_epoch({"history": history, "steps": steps, "stale": stale, "best": best,
+                              "best_epoch": best_epoch, "best_state": best_state,
+                              "stopped_early": stopped_early, "finished": finished},
+                             **saved, final=finished)
+            if finished:
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -238,7 +256,7 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
     model.eval()
     return FitResult(best_epoch=best_epoch, best_val_loss=best if best_state is not None else math.nan,
                      epochs_run=len(history), steps=steps, stopped_early=stopped_early,
-                     device=str(device), seconds=time.perf_counter() - start, history=history)
+                     device=str(device), seconds=ckpt.elapsed_s(), history=history)
 
 
 @torch.no_grad()

@@ -1,0 +1,201 @@
+"""Checkpoints between epochs: a training loop cut off and restarted ends bit-identical."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from test_surrogate_teachers import _dataset  # noqa: E402
+
+from wiloc_core.errors import DataFormatError, ParameterError  # noqa: E402
+from wiloc_core.experiment import Cache, Task, run_sweep  # noqa: E402
+from wiloc_core.methods import surrogate_teachers as st  # noqa: E402
+from wiloc_core.training import TrainSettings, checkpoint, fit, seeded_init  # noqa: E402
+from wiloc_core.training.checkpoint import LoopCheckpoint, task_scope  # noqa: E402
+
+
+class _Cut(Exception):
+    """Stands for a session that ends in the middle of a task."""
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def domains():
+    return {"A": st.make_domain(_dataset("A", 40, 96, 32, 1)),
+            "B": st.make_domain(_dataset("B", 24, 64, 16, 2))}
+
+
+def _settings(epochs, patience=None):
+    return TrainSettings(epochs=epochs, lr=3e-3, batch_size=32, patience=patience,
+                         val_fraction=0.2, device="cpu", progress=False)
+
+
+def _cut_after(monkeypatch, saves: int, file: str | None = None):
+    """Make the ``saves``-th checkpoint save (of ``file`` only, when given) raise _Cut right
+    after writing its file."""
+    original, count = LoopCheckpoint.after_epoch, {"n": 0}
+
+    def after_epoch(self, *args, **kwargs):
+        saved = original(self, *args, **kwargs)
+        count["n"] += saved and (file is None or self.path.name == file)
+        if saved and count["n"] == saves:
+            raise _Cut
+        return saved
+
+    monkeypatch.setattr(LoopCheckpoint, "after_epoch", after_epoch)
+    return lambda: monkeypatch.setattr(LoopCheckpoint, "after_epoch", original)
+
+
+def _count_epochs(monkeypatch) -> dict:
+    """Count the epochs each loop file runs from now on (after_epoch calls per file)."""
+    original, calls = LoopCheckpoint.after_epoch, {}
+
+    def after_epoch(self, *args, **kwargs):
+        if self.path is not None:
+            calls[self.path.name] = calls.get(self.path.name, 0) + 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LoopCheckpoint, "after_epoch", after_epoch)
+    return calls
+
+
+def _states_equal(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def _mlp():
+    return torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                               torch.nn.Linear(16, 1))
+
+
+def _toy_regression():
+    gen = np.random.default_rng(0)
+    x = gen.normal(size=(120, 3)).astype(np.float32)
+    return x, (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)).astype(np.float32)
+
+
+@pytest.mark.parametrize("patience", [None, 2])
+def test_fit_cut_off_and_resumed_ends_bit_identical(tmp_path, monkeypatch, patience):
+    x, y = _toy_regression()
+    settings = _settings(9, patience=patience)
+    plain = seeded_init(_mlp, 0)
+    whole = fit(plain, x, y, settings, seed=5)
+
+    restore = _cut_after(monkeypatch, 3)
+    with pytest.raises(_Cut), task_scope(tmp_path, interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, settings, seed=5)
+    restore()
+    assert [p.name for p in tmp_path.iterdir()] == ["1-fit.pt"]
+    resumed_net = seeded_init(_mlp, 0)
+    calls = _count_epochs(monkeypatch)
+    with task_scope(tmp_path, interval_s=0):
+        resumed = fit(resumed_net, x, y, settings, seed=5)
+    assert _states_equal(plain, resumed_net)
+    assert resumed.history == whole.history
+    assert calls == {"1-fit.pt": len(whole.history) - 3}     # went on from epoch 4
+    assert (resumed.best_epoch, resumed.steps, resumed.stopped_early) == \
+        (whole.best_epoch, whole.steps, whole.stopped_early)
+
+
+def test_expert_and_distill_resume_bit_identical(domains, monkeypatch, tmp_path):
+    settings, framework = _settings(5), st.FrameworkSettings(critic_steps=1)
+    whole = st.train_expert("DNN", domains["A"], settings, framework, seed=2)
+    restore = _cut_after(monkeypatch, 2)
+    with pytest.raises(_Cut), task_scope(tmp_path / "expert", interval_s=0):
+        st.train_expert("DNN", domains["A"], settings, framework, seed=2)
+    restore()
+    calls = _count_epochs(monkeypatch)
+    with task_scope(tmp_path / "expert", interval_s=0):
+        again = st.train_expert("DNN", domains["A"], settings, framework, seed=2)
+    assert calls == {"1-expert.pt": 3}
+    assert _states_equal(whole.net, again.net) and _states_equal(whole.teacher, again.teacher)
+    assert again.history == whole.history and again.best_epoch == whole.best_epoch
+
+    teachers = [whole.teacher]
+    net = st.distill("DNN", domains["B"], teachers, settings, framework, seed=1)
+    restore = _cut_after(monkeypatch, 3)
+    with pytest.raises(_Cut), task_scope(tmp_path / "distill", interval_s=0):
+        st.distill("DNN", domains["B"], teachers, settings, framework, seed=1)
+    restore()
+    calls = _count_epochs(monkeypatch)
+    log = {}
+    with task_scope(tmp_path / "distill", interval_s=0):
+        again = st.distill("DNN", domains["B"], teachers, settings, framework, seed=1,
+                           history=log)
+    assert _states_equal(net, again) and len(log["mae"]) == 5
+    assert calls == {"1-distill.pt": 2}
+
+
+def test_multi_stage_task_skips_finished_stages_and_resumes_the_cut_one(domains, monkeypatch,
+                                                                         tmp_path):
+    """(**): joint pre-training, then fine-tuning; cut in the fine-tuning, the rerun takes
+    the finished pre-training from its last file and goes on."""
+    def settings_of(_name):
+        return _settings(4, patience=2)
+
+    args = ("DNN", [domains["B"]], domains["A"], settings_of)
+    whole = st.collective_transfer(*args, n_common=16, seed=0, pretrain_stopping=True)
+    restore = _cut_after(monkeypatch, 1, file="2-fit.pt")   # the joint stage has ended
+    with pytest.raises(_Cut), task_scope(tmp_path, interval_s=0):
+        st.collective_transfer(*args, n_common=16, seed=0, pretrain_stopping=True)
+    restore()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1-joint.pt", "2-fit.pt"]
+    calls = _count_epochs(monkeypatch)
+    with task_scope(tmp_path, interval_s=0):
+        again = st.collective_transfer(*args, n_common=16, seed=0, pretrain_stopping=True)
+    np.testing.assert_array_equal(whole, again)
+    assert "1-joint.pt" not in calls and calls["2-fit.pt"] >= 1
+
+
+def test_no_checkpoint_outside_a_task_or_before_the_interval(tmp_path):
+    x, y = _toy_regression()
+    fit(seeded_init(_mlp, 0), x, y, _settings(3), seed=0)
+    with task_scope(tmp_path, interval_s=3600):
+        fit(seeded_init(_mlp, 0), x, y, _settings(3), seed=0)
+    assert list(tmp_path.iterdir()) == []     # never due, so no final save either
+
+
+def test_damaged_or_foreign_checkpoint_is_named(tmp_path):
+    x, y = _toy_regression()
+    (tmp_path / "1-fit.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(DataFormatError, match="1-fit.pt"), task_scope(tmp_path, interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, _settings(2), seed=0)
+    torch.save({"format": checkpoint.FORMAT, "modules": {"other": {}}, "optimizers": {},
+                "generators": {}}, tmp_path / "1-fit.pt")
+    with pytest.raises(DataFormatError, match="modules"), task_scope(tmp_path, interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, _settings(2), seed=0)
+
+
+def test_interval_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "30")
+    assert checkpoint.checkpoint_interval_s() == 30.0
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "soon")
+    with pytest.raises(ParameterError, match="WILOC_CHECKPOINT_S"):
+        checkpoint.checkpoint_interval_s()
+    monkeypatch.delenv("WILOC_CHECKPOINT_S")
+    assert checkpoint.checkpoint_interval_s() == checkpoint.DEFAULT_INTERVAL_S
+
+
+def test_sweep_gives_each_task_a_folder_and_clears_it_once_cached(domains, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
+    cache = Cache(tmp_path)
+    task = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(3), "seed": 0},
+                       data=domains["B"], version=1, name="standalone B")
+    restore = _cut_after(monkeypatch, 2)
+    with pytest.raises(Exception, match="_Cut"):
+        run_sweep([task], backend="serial", cache=cache, progress=False)
+    restore()
+    folder = cache.checkpoint_dir(task)
+    assert (folder / "1-fit.pt").is_file() and task not in cache
+    result = run_sweep([task], backend="serial", cache=cache, progress=False)
+    assert task in cache and not folder.exists()
+    whole = st.standalone_task(domains["B"], arch="DNN", settings=_settings(3), seed=0)
+    np.testing.assert_array_equal(result[0]["errors"], whole["errors"])

@@ -1,0 +1,209 @@
+"""Checkpoints between epochs, so that a long task cut off mid-training resumes there.
+
+A sweep task with a cache (:func:`wiloc_core.experiment.run_sweep`) runs inside
+:func:`task_scope`, which names a folder of its own beside the cache. Every training
+loop the task starts asks :func:`loop_checkpoint` for a file in that folder (the n-th
+loop is ``n-<name>.pt``, so the stages of a multi-stage task keep theirs apart). After
+an epoch, once ``interval_s`` seconds have passed since the last save
+(``$WILOC_CHECKPOINT_S``, default :data:`DEFAULT_INTERVAL_S`), the loop saves what its
+next epoch reads: module and optimiser states, its named generators, torch's global
+generators (dropout draws) and its own bookkeeping (epoch, history, early-stopping
+record). A loop that has saved or resumed saves once more when it ends, so a later
+stage's restart skips it.
+
+A restarted task restores each loop's file and goes on from the next epoch; the network
+it ends with is the one an uninterrupted run gives, bit for bit on the same device and
+thread count, because nothing the loop reads later is left out of the file. The sweep
+deletes the folder once the task's result is cached. Files are written atomically and
+read back with ``torch.load(weights_only=True)``. Outside a task scope a loop gets a
+checkpoint that does nothing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import math
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from wiloc_core import atomic
+from wiloc_core.errors import DataFormatError, ParameterError
+
+__all__ = ["DEFAULT_INTERVAL_S", "LoopCheckpoint", "checkpoint_interval_s", "clear",
+           "loop_checkpoint", "loop_checkpoint_off", "task_scope"]
+
+#: Seconds between two saves of one loop (``$WILOC_CHECKPOINT_S`` overrides; 0 saves
+#: after every epoch).
+DEFAULT_INTERVAL_S = 600.0
+FORMAT = "wiloc-checkpoint/1"
+
+
+@dataclass
+class _Scope:
+    folder: Path
+    interval_s: float
+    loops: int = 0
+
+
+_SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("wiloc_checkpoint",
+                                                                       default=None)
+
+
+def checkpoint_interval_s() -> float:
+    """``$WILOC_CHECKPOINT_S`` as seconds >= 0, else :data:`DEFAULT_INTERVAL_S`."""
+    raw = os.environ.get("WILOC_CHECKPOINT_S", "").strip()
+    if not raw:
+        return DEFAULT_INTERVAL_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not value >= 0:
+        raise ParameterError("WILOC_CHECKPOINT_S", "seconds >= 0 between checkpoints", raw)
+    return value
+
+
+@contextmanager
+def task_scope(folder, interval_s: float | None = None):
+    """Let the training loops run inside the block checkpoint into ``folder``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The task's own folder (created on the first save).
+    interval_s : float >= 0, optional
+        Default :func:`checkpoint_interval_s`.
+    """
+    interval = checkpoint_interval_s() if interval_s is None else float(interval_s)
+    if not interval >= 0:
+        raise ParameterError("interval_s", "seconds >= 0", interval_s)
+    token = _SCOPE.set(_Scope(Path(folder), interval))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def clear(folder) -> None:
+    """Delete a task's checkpoint folder (when its result is safely cached)."""
+    shutil.rmtree(Path(folder), ignore_errors=True)
+
+
+def loop_checkpoint(name: str) -> LoopCheckpoint:
+    """The checkpoint of the next training loop of the current task (a no-op outside
+    :func:`task_scope`). Call it once per loop, in the loop's deterministic order."""
+    scope = _SCOPE.get()
+    if scope is None:
+        return LoopCheckpoint(None, math.inf)
+    scope.loops += 1
+    return LoopCheckpoint(scope.folder / f"{scope.loops}-{name}.pt", scope.interval_s)
+
+
+def loop_checkpoint_off() -> LoopCheckpoint:
+    """A checkpoint that does nothing, for a loop that cannot be resumed (one whose
+    callback keeps state of its own); it takes no place in the task's numbering."""
+    return LoopCheckpoint(None, math.inf)
+
+
+def _rng_states() -> dict:
+    states = {"cpu": torch.random.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_rng_states(states: dict) -> None:
+    torch.random.set_rng_state(states["cpu"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+class LoopCheckpoint:
+    """Save and restore one training loop's state (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path or None
+        The loop's file; None: a checkpoint that never saves nor restores.
+    interval_s : float
+        Seconds between saves.
+    """
+
+    def __init__(self, path: Path | None, interval_s: float):
+        self.path, self.interval_s = path, float(interval_s)
+        self.active = False          # saved or restored: save again when the loop ends
+        self.seconds_before = 0.0    # wall time the loop had run before this process
+        self._started = self._last = time.perf_counter()
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None
+
+    def restore(self, modules: dict, optimizers: dict, generators: dict) -> dict | None:
+        """Load the saved state into the loop's objects; return its bookkeeping, or None
+        when there is nothing to resume. Call it inside the loop's RNG block, before the
+        first epoch.
+
+        Raises
+        ------
+        DataFormatError
+            When the file is not a checkpoint of this loop's objects.
+        """
+        if not self.enabled or not self.path.is_file():
+            return None
+        try:
+            snap = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise DataFormatError(self.path, "(file)", f"a {FORMAT} file",
+                                  f"unreadable ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(snap, dict) or snap.get("format") != FORMAT:
+            raise DataFormatError(self.path, "format", FORMAT,
+                                  snap.get("format") if isinstance(snap, dict) else type(snap))
+        for field, want in (("modules", modules), ("optimizers", optimizers),
+                            ("generators", generators)):
+            have = snap.get(field)
+            if not isinstance(have, dict) or sorted(have) != sorted(want):
+                raise DataFormatError(self.path, field, f"{FORMAT} with {sorted(want)}",
+                                      sorted(have) if isinstance(have, dict) else have)
+        for key, module in modules.items():
+            module.load_state_dict(snap["modules"][key])
+        for key, opt in optimizers.items():
+            opt.load_state_dict(snap["optimizers"][key])
+        for key, gen in generators.items():
+            gen.set_state(snap["generators"][key])
+        _set_rng_states(snap["rng"])
+        self.active = True
+        self.seconds_before = float(snap["seconds"])
+        return snap["loop"]
+
+    def elapsed_s(self) -> float:
+        """Wall time of the loop so far, across restarts (s)."""
+        return self.seconds_before + time.perf_counter() - self._started
+
+    def after_epoch(self, loop: dict, modules: dict, optimizers: dict, generators: dict, *,
+                    final: bool = False) -> bool:
+        """Save when the interval has passed, or at the loop's end (``final``) when it
+        has saved or resumed before; returns True when it saved. ``loop`` must hold
+        only tensors, numbers, strings, lists and dicts of them."""
+        if not self.enabled:
+            return False
+        now = time.perf_counter()
+        if not (self.active if final else now - self._last >= self.interval_s):
+            return False
+        snap = {"format": FORMAT, "loop": loop, "seconds": self.elapsed_s(),
+                "modules": {k: m.state_dict() for k, m in modules.items()},
+                "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+                "generators": {k: g.get_state() for k, g in generators.items()},
+                "rng": _rng_states()}
+        buffer = io.BytesIO()
+        torch.save(snap, buffer)
+        atomic.write_bytes(self.path, buffer.getvalue())
+        self.active, self._last = True, time.perf_counter()
+        return True
