@@ -1265,38 +1265,51 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     variants : subset of ("standalone", "+++", "*", "**"), or a dict model -> subset
         ``"+++"`` means the fully enhanced version (``++`` for bAaT).
 
-    The models run one after the other in the order given, each in two sweeps (its
-    experts and transfer baselines, then its distilled and stand-alone networks), so an
-    interrupted run has finished the first models (a cheap model first gives early
-    results; the cache keeps every finished network).
+    The networks run in order of what a reader needs first, so that a run cut short
+    (a full run spans several sittings) has finished the most important part: (1) every
+    model's stand-alone and fully enhanced networks for the first seed, the models in
+    the order given (a cheap model first gives early results); (2) the further seeds, one
+    round of every model at a time; (3) the transfer baselines (*, **). Each step is two
+    sweeps per model (its experts, then its distilled and stand-alone networks); the
+    cache keeps every finished network, and the numbers do not depend on the order.
     """
     plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
                                          progress=progress, device=device))
+    chosen = {model: variants_of(variants, model) for model in models}
+    seeds = {model: [int(seed) + i for i in range(seeds_of(cfg, model))] for model in models}
+    wanted = {t: sources[t] for t in targets}
+    for rank in range(max(len(s) for s in seeds.values())):
+        for model in models:
+            if rank < len(seeds[model]):
+                _table1_networks(plan, model, seeds[model][rank], chosen[model], domains,
+                                 targets, sources, wanted)
     for model in models:
-        chosen = variants_of(variants, model)
-        seeds = [int(seed) + i for i in range(seeds_of(cfg, model))]
-        enhanced = "+++" in chosen
-        wanted = {t: sources[t] for t in targets}
-        first = plan.experts([model], domains, wanted, seeds) if enhanced else []
-        transfers = [((t, model, kind), plan.transfer(kind, model,
-                                                     [domains[src] for src in sources[t]],
-                                                     domains[t]))
-                     for t in targets for kind in ("*", "**") if kind in chosen]
-        teachers = plan.teachers(plan.collect(transfers, also=first))
-        second = []
-        for s in seeds:
-            suffix = plan._seed(s)[1]
-            for t in targets:
-                if enhanced:
-                    full = full_variant(model)
-                    second.append((SeedKey((t, model, full), s), plan.distill(
-                        model, domains[t], [teachers[(model, src, s)] for src in sources[t]],
-                        CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)))
-                if "standalone" in chosen:
-                    second.append((SeedKey((t, model, "standalone"), s),
-                                   plan.standalone(model, domains[t], seed=s)))
-        plan.collect(second)
+        plan.collect([((t, model, kind), plan.transfer(kind, model,
+                                                      [domains[src] for src in sources[t]],
+                                                      domains[t]))
+                      for t in targets for kind in ("*", "**") if kind in chosen[model]])
     return plan.run
+
+
+def _table1_networks(plan: _Plan, model: str, s: int, chosen, domains, targets, sources,
+                     wanted) -> None:
+    """One seed of one model in Table 1: its experts, then its fully enhanced and
+    stand-alone networks on every target."""
+    enhanced = "+++" in chosen
+    teachers = plan.teachers(plan.sweep(plan.experts([model], domains, wanted, [s])
+                                        if enhanced else []))
+    suffix = plan._seed(s)[1]
+    networks = []
+    for t in targets:
+        if enhanced:
+            full = full_variant(model)
+            networks.append((SeedKey((t, model, full), s), plan.distill(
+                model, domains[t], [teachers[(model, src, s)] for src in sources[t]],
+                CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)))
+        if "standalone" in chosen:
+            networks.append((SeedKey((t, model, "standalone"), s),
+                             plan.standalone(model, domains[t], seed=s)))
+    plan.collect(networks)
 
 
 run_table1.__doc__ += _EXECUTION_DOC
