@@ -205,3 +205,36 @@ def test_scheduler_comes_from_the_argument_or_the_environment(monkeypatch):
     assert resolve_scheduler() == "tcp://10.0.0.1:8786"
     assert resolve_scheduler("tcp://127.0.0.1:1") == "tcp://127.0.0.1:1"
     assert run_sweep([], progress=False).backend == "dask"  # no task: nothing to connect
+
+
+def test_results_record_their_sitting_and_sittings_sum_them(tmp_path):
+    from wiloc_core.experiment.sweep import current_sitting
+
+    cache = Cache(tmp_path)
+    tasks = [_echo(x) for x in range(3)]
+    run_sweep(tasks, backend="serial", cache=cache, progress=False)
+    [now] = cache.sittings(t.key() for t in tasks)
+    assert now["sitting"] == current_sitting() and now["tasks"] == 3
+    assert now["host"] == current_sitting().split(":")[0] and now["wall_s"] >= 0
+
+    # hand-made records: two earlier sittings and one from before sittings were recorded
+    def stored(x, sitting, finished, seconds):
+        task = _echo(100 + x)
+        cache.store(task, {"x": x}, {"seconds": seconds, "sitting": sitting,
+                                     "finished_at": finished})
+        return task.key()
+
+    first = "hostA:11:2026-12-01T10:00:00+00:00"
+    second = "hostB:22:2026-12-02T09:00:00+00:00"
+    keys = [stored(0, first, "2026-12-01T10:30:00+00:00", 1500.0),
+            stored(1, first, "2026-12-01T12:00:00+00:00", 5000.0),
+            stored(2, second, "2026-12-02T09:10:00+00:00", 600.0)]
+    legacy = _echo(200)
+    cache.store(legacy, {"x": 0}, {"seconds": 7.0})
+    records = cache.sittings([*keys, legacy.key(), _echo(999).key()])   # the last: not cached
+    assert [r["sitting"] for r in records] == [None, first, second]
+    assert records[0]["wall_s"] is None and records[0]["tasks"] == 1
+    assert (records[1]["host"], records[1]["tasks"], records[1]["task_seconds"]) == \
+        ("hostA", 2, 6500.0)
+    assert records[1]["wall_s"] == 2 * 3600.0 and records[2]["wall_s"] == 600.0
+    assert records[1]["last_finished"] == "2026-12-01T12:00:00+00:00"

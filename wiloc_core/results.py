@@ -84,6 +84,7 @@ class ResultSet:
         self.figures: list[str] = []
         self.timings: dict[str, dict] = {}
         self.training_devices: list[str] = []
+        self.run_sittings: list[dict] = []
         self._started = time.perf_counter()
 
     # -- adding results ---------------------------------------------------------------
@@ -139,6 +140,13 @@ class ResultSet:
         """
         self.training_devices = sorted({str(d) for d in devices})
         return self.training_devices
+
+    def sittings(self, records: list[dict]) -> list[dict]:
+        """Record the sittings a run's cached networks were computed in
+        (:meth:`wiloc_core.experiment.Cache.sittings`). Wall-clock, so they go to
+        ``provenance.json`` (under ``sittings``), never to a table."""
+        self.run_sittings = _plain(list(records))
+        return self.run_sittings
 
     def compare(self, paper: str, item: str, row: str, column: str, ours, *, unit: str | None = None,
                 data_kind: str | None = None, effect=None, n_seeds: int | None = None,
@@ -229,6 +237,8 @@ class ResultSet:
             record["timings"] = self.timings
         if self.training_devices:
             record["devices"] = self.training_devices
+        if self.run_sittings:
+            record["sittings"] = self.run_sittings
         atomic.write_json(self.out_dir / "provenance.json", record)
         return self.out_dir
 

@@ -14,6 +14,7 @@ missing. Torch files are read with ``weights_only=True``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from wiloc_core import atomic, paths
@@ -102,6 +103,47 @@ class Cache:
     def load(self, task_or_key):
         """The cached value (see :meth:`read` for the errors)."""
         return self.read(task_or_key)["value"]
+
+    def sittings(self, keys) -> list[dict]:
+        """How the cached results of ``keys`` were computed, one record per sitting (a
+        process that ran sweeps, :func:`wiloc_core.experiment.sweep.current_sitting`),
+        oldest first.
+
+        Returns
+        -------
+        list of dict
+            ``sitting`` (``host:pid:start``; None for results stored before sittings
+            were recorded), ``host``, ``started`` and ``last_finished`` (UTC, ISO 8601),
+            ``tasks`` (results of ``keys`` it finished), ``task_seconds`` (their compute
+            time in that sitting, summed over workers) and ``wall_s`` (from the sitting's
+            start to its last finished result; time spent on a task the sitting did not
+            finish is not counted). Keys not in the cache are skipped.
+        """
+        groups: dict = {}
+        for key in dict.fromkeys(str(k) for k in keys):
+            if key not in self:
+                continue
+            run = self.read(key).get("run") or {}
+            sitting = run.get("sitting")
+            group = groups.setdefault(sitting, {"sitting": sitting, "tasks": 0,
+                                                "task_seconds": 0.0, "last_finished": None})
+            group["tasks"] += 1
+            group["task_seconds"] += float(run.get("seconds", 0.0))
+            finished = run.get("finished_at")
+            if finished and (group["last_finished"] is None or finished > group["last_finished"]):
+                group["last_finished"] = finished
+        records = []
+        for group in groups.values():
+            host = started = None
+            if group["sitting"]:
+                host, _pid, started = group["sitting"].split(":", 2)
+            wall = None
+            if started and group["last_finished"]:
+                wall = (datetime.fromisoformat(group["last_finished"])
+                        - datetime.fromisoformat(started)).total_seconds()
+            records.append({**group, "host": host, "started": started,
+                            "task_seconds": round(group["task_seconds"], 1), "wall_s": wall})
+        return sorted(records, key=lambda r: (r["started"] is not None, r["started"] or ""))
 
     def store(self, task: Task, value, run: dict | None = None) -> Path:
         """Write ``value`` for ``task`` atomically; returns the file."""

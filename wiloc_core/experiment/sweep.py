@@ -41,6 +41,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import closing, nullcontext
+from datetime import UTC, datetime
 
 from wiloc_core.errors import ParameterError, WilocError
 from wiloc_core.experiment import codec
@@ -55,6 +56,16 @@ __all__ = ["run_sweep", "SweepResults", "TaskError", "SweepTimeout", "BACKENDS",
 BACKENDS = ("serial", "joblib", "dask")
 #: Longest wait for the next task to finish before a sweep gives up (s).
 DEFAULT_TASK_TIMEOUT_S = 6 * 3600.0
+
+#: When this process started: the sitting its computed results are filed under.
+_SITTING_STARTED = datetime.now(UTC).replace(microsecond=0)
+
+
+def current_sitting() -> str:
+    """``host:pid:start`` of this process (start in UTC, ISO 8601): every result the
+    process computes records it (``run["sitting"]``), so that a run made over several
+    sittings can say how long each took (:meth:`Cache.sittings`)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_SITTING_STARTED.isoformat()}"
 #: Longest wait to reach a scheduler, or to close a client or local cluster (s).
 CONNECT_TIMEOUT_S = 60.0
 
@@ -209,6 +220,8 @@ def _collect(stream, tasks, keys, jobs, values, cache, backend, task_timeout, ba
                 raise TaskError(f"task {task.name!r} ({task.fn}, key {keys[i][:12]}) failed "
                                 f"on the {backend} backend:\n{outcome[1]}")
             _, suffix, blob, run = outcome
+            run = {**run, "sitting": current_sitting(),
+                   "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat()}
             value = codec.decode(suffix, blob)
             if cache is not None:
                 cache.store(task, value, run)
