@@ -347,6 +347,17 @@ def test_step_profile_splits_one_training_step():
         profile_step("DNN", 40, n_steps=0)
 
 
+def test_top_operators_of_a_dense_network_are_matrix_products():
+    from wiloc_core.methods.step_profile import top_operators
+
+    ops = top_operators("DNN", 520, batch_size=128, top=2)
+    assert len(ops) == 2 and ops[0][1] >= ops[1][1] > 0 and sum(s for _, s in ops) <= 1
+    # a DNN step is dense layers: their matrix products lead
+    assert ops[0][0] in {"aten::mm", "aten::addmm"}
+    with pytest.raises(ParameterError):
+        top_operators("DNN", 40, top=0)
+
+
 def test_collective_pretraining_stops_early_on_the_sources_held_out_rows(domains, monkeypatch):
     """(**) with pretrain_stopping: the joint pre-training validates every epoch and stops
     after `patience` epochs without improvement; without it, every epoch on every row."""
