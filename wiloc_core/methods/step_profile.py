@@ -100,12 +100,13 @@ def _quiet_stderr():
 
 
 def top_operators(arch: str, n_aps: int = 520, *, batch_size: int = 128, top: int = 3,
-                  seed: int = 0, net_sizes: dict | None = None) -> list[tuple[str, float]]:
-    """The PyTorch operators that take the most time in one training step of ``arch``.
+                  n_steps: int = 3, seed: int = 0,
+                  net_sizes: dict | None = None) -> list[tuple[str, float]]:
+    """The PyTorch operators that take the most time in a training step of ``arch``.
 
-    One warm-up step, then one step (forward with J_MAE, backward, Adam update, as in
-    :func:`profile_step`) under ``torch.profiler`` on the CPU; each operator's share is
-    its self CPU time over the step's total self CPU time.
+    One warm-up step, then ``n_steps`` steps (forward with J_MAE, backward, Adam update,
+    as in :func:`profile_step`) under ``torch.profiler`` on the CPU; each operator's
+    share is its self CPU time over the steps' total self CPU time.
 
     Returns
     -------
@@ -113,8 +114,8 @@ def top_operators(arch: str, n_aps: int = 520, *, batch_size: int = 128, top: in
         Names as the profiler gives them (``"aten::convolution_backward"``); wall-clock
         figures, for provenance and prose only.
     """
-    if int(top) < 1:
-        raise ParameterError("top", "an integer >= 1", top)
+    if int(top) < 1 or int(n_steps) < 1:
+        raise ParameterError("top", "top >= 1 and n_steps >= 1", (top, n_steps))
     net, opt, x, y = _one_step_setup(arch, n_aps, batch_size, seed, net_sizes)
 
     def step():
@@ -126,7 +127,8 @@ def top_operators(arch: str, n_aps: int = 520, *, batch_size: int = 128, top: in
     step()
     with _quiet_stderr(), \
             torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        step()
+        for _ in range(int(n_steps)):
+            step()
     rows = [(e.key, float(e.self_cpu_time_total)) for e in prof.key_averages()]
     total = sum(t for _, t in rows)
     if not total > 0:

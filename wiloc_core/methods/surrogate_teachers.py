@@ -1270,8 +1270,9 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     model's stand-alone and fully enhanced networks for the first seed, the models in
     the order given (a cheap model first gives early results); (2) the further seeds, one
     round of every model at a time; (3) the transfer baselines (*, **). Each step is two
-    sweeps per model (its experts, then its distilled and stand-alone networks); the
-    cache keeps every finished network, and the numbers do not depend on the order.
+    sweeps per model (its experts with its stand-alone networks, then its distilled
+    networks); the cache keeps every finished network, and the numbers do not depend on
+    the order.
     """
     plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
                                          progress=progress, device=device))
@@ -1293,23 +1294,20 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
 
 def _table1_networks(plan: _Plan, model: str, s: int, chosen, domains, targets, sources,
                      wanted) -> None:
-    """One seed of one model in Table 1: its experts, then its fully enhanced and
-    stand-alone networks on every target."""
+    """One seed of one model in Table 1, in two sweeps: its experts together with its
+    stand-alone networks (which need no teacher, and keep both workers busy), then its
+    fully enhanced networks on every target."""
     enhanced = "+++" in chosen
-    teachers = plan.teachers(plan.sweep(plan.experts([model], domains, wanted, [s])
-                                        if enhanced else []))
-    suffix = plan._seed(s)[1]
-    networks = []
-    for t in targets:
-        if enhanced:
-            full = full_variant(model)
-            networks.append((SeedKey((t, model, full), s), plan.distill(
-                model, domains[t], [teachers[(model, src, s)] for src in sources[t]],
-                CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)))
-        if "standalone" in chosen:
-            networks.append((SeedKey((t, model, "standalone"), s),
-                             plan.standalone(model, domains[t], seed=s)))
-    plan.collect(networks)
+    experts = plan.experts([model], domains, wanted, [s]) if enhanced else []
+    alone = [(SeedKey((t, model, "standalone"), s), plan.standalone(model, domains[t], seed=s))
+             for t in targets] if "standalone" in chosen else []
+    teachers = plan.teachers(plan.collect(alone, also=experts))
+    if not enhanced:
+        return
+    full, suffix = full_variant(model), plan._seed(s)[1]
+    plan.collect([(SeedKey((t, model, full), s), plan.distill(
+        model, domains[t], [teachers[(model, src, s)] for src in sources[t]],
+        CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)) for t in targets])
 
 
 run_table1.__doc__ += _EXECUTION_DOC
