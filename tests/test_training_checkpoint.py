@@ -199,3 +199,103 @@ def test_sweep_gives_each_task_a_folder_and_clears_it_once_cached(domains, tmp_p
     assert task in cache and not folder.exists()
     whole = st.standalone_task(domains["B"], arch="DNN", settings=_settings(3), seed=0)
     np.testing.assert_array_equal(result[0]["errors"], whole["errors"])
+
+
+class _Clock:
+    """A perf_counter that moves ``step`` seconds at every reading."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def perf_counter(self):
+        self.now += self.step
+        return self.now
+
+
+def test_the_interval_runs_per_task_and_counts_the_last_epoch(monkeypatch, tmp_path):
+    x, y = _toy_regression()
+    monkeypatch.setattr(checkpoint, "time", _Clock(400.0))
+    with task_scope(tmp_path / "one", interval_s=600):
+        fit(seeded_init(_mlp, 0), x, y, _settings(2), seed=0)
+    assert (tmp_path / "one" / "1-fit.pt").is_file()       # due by the last epoch: saved
+    # three short stages: none lasts the interval alone, the task does
+    monkeypatch.setattr(checkpoint, "time", _Clock(150.0))
+    with task_scope(tmp_path / "three", interval_s=600):
+        for _ in range(3):
+            fit(seeded_init(_mlp, 0), x, y, _settings(1), seed=0)
+    assert any((tmp_path / "three").iterdir())
+
+
+def test_sequential_transfer_resumes_after_a_stage_that_never_saved(domains, monkeypatch,
+                                                                      tmp_path):
+    def settings_of(_name):
+        return _settings(3, patience=2)
+
+    args = ("DNN", [domains["B"], domains["A"]], domains["B"], settings_of)
+    whole = st.sequential_transfer(*args, n_common=16, seed=0)
+    original = LoopCheckpoint.after_epoch
+
+    def never_first(self, *a, **kw):       # stage 1 keeps no file, as a short stage would
+        return False if self.path.name == "1-fit.pt" else original(self, *a, **kw)
+
+    monkeypatch.setattr(LoopCheckpoint, "after_epoch", never_first)
+    restore = _cut_after(monkeypatch, 2, file="3-fit.pt")
+    with pytest.raises(_Cut), task_scope(tmp_path, interval_s=0):
+        st.sequential_transfer(*args, n_common=16, seed=0)
+    restore()
+    monkeypatch.setattr(LoopCheckpoint, "after_epoch", original)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2-fit.pt", "3-fit.pt"]
+    done_before = len(_stage_history(tmp_path))
+    calls = _count_epochs(monkeypatch)
+    with task_scope(tmp_path, interval_s=0):
+        again = st.sequential_transfer(*args, n_common=16, seed=0)
+    np.testing.assert_array_equal(whole, again)
+    assert calls["1-fit.pt"] >= 1 and "2-fit.pt" not in calls   # retrained, then skipped
+    assert calls["3-fit.pt"] == len(_stage_history(tmp_path)) - done_before   # went on
+
+
+def _stage_history(folder):
+    return torch.load(folder / "3-fit.pt", weights_only=True)["loop"]["history"]
+
+
+def test_a_checkpoint_from_another_device_is_set_aside(monkeypatch, tmp_path):
+    x, y = _toy_regression()
+    settings = _settings(4)
+    plain = seeded_init(_mlp, 0)
+    fit(plain, x, y, settings, seed=1)
+    restore = _cut_after(monkeypatch, 2)
+    with pytest.raises(_Cut), task_scope(tmp_path, interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, settings, seed=1)
+    restore()
+    snap = torch.load(tmp_path / "1-fit.pt", weights_only=True)
+    torch.save({**snap, "device": "cuda:0"}, tmp_path / "1-fit.pt")
+    net = seeded_init(_mlp, 0)
+    calls = _count_epochs(monkeypatch)
+    with pytest.warns(UserWarning, match="starts over"), task_scope(tmp_path, interval_s=0):
+        fit(net, x, y, settings, seed=1)
+    assert _states_equal(plain, net) and calls == {"1-fit.pt": 4}
+
+
+def test_states_that_do_not_fit_the_loop_are_named(monkeypatch, tmp_path):
+    x, y = _toy_regression()
+    restore = _cut_after(monkeypatch, 1)
+    with pytest.raises(_Cut), task_scope(tmp_path, interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, _settings(3), seed=1)
+    restore()
+    snap = torch.load(tmp_path / "1-fit.pt", weights_only=True)
+    snap["modules"]["model"]["0.weight"] = torch.zeros(2, 2)
+    torch.save(snap, tmp_path / "1-fit.pt")
+    with pytest.raises(DataFormatError, match="delete the file"), \
+            task_scope(tmp_path, interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, _settings(3), seed=1)
+
+
+def test_a_cached_task_clears_a_checkpoint_folder_left_behind(tmp_path):
+    cache = Cache(tmp_path)
+    task = Task.create("wiloc_core.experiment.examples:echo", {"x": 1})
+    run_sweep([task], backend="serial", cache=cache, progress=False)
+    left = cache.checkpoint_dir(task)
+    left.mkdir(parents=True)
+    (left / "1-fit.pt").write_bytes(b"")
+    run_sweep([task], backend="serial", cache=cache, progress=False)
+    assert not left.exists()

@@ -8,7 +8,8 @@ cache. Each result is stored the moment it arrives, so an interrupted sweep resu
 where it stopped: only the tasks missing from the cache run again, and with a cache a
 task cut off mid-training goes on from its last checkpoint
 (:mod:`wiloc_core.training.checkpoint`, a folder beside its cache file, deleted once
-the result is stored).
+the result is stored; not on the workers of an external Dask scheduler, which may not
+reach the cache's folder).
 
 Backends
 --------
@@ -293,6 +294,11 @@ def run_sweep(tasks, backend: str | None = None, n_jobs: int = 2, scheduler: str
     if cache is not None and not isinstance(cache, Cache):
         cache = Cache(cache)
 
+    def folder(key):
+        # checkpoints go beside the cache; workers on other hosts may not reach that path
+        remote = backend == "dask" and scheduler is not None
+        return None if cache is None or remote else str(cache.checkpoint_dir(key))
+
     start = time.perf_counter()
     keys = [task.key() for task in tasks]
     values: dict[str, object] = {}
@@ -303,8 +309,9 @@ def run_sweep(tasks, backend: str | None = None, n_jobs: int = 2, scheduler: str
             continue
         if cache is not None and key in cache:
             values[key] = cache.load(key)
+            checkpoint.clear(cache.checkpoint_dir(key))   # left by a run cut after storing
         else:
-            jobs.append((i, task, None if cache is None else str(cache.checkpoint_dir(key))))
+            jobs.append((i, task, folder(key)))
             queued.add(key)
 
     runner = {"serial": _serial, "joblib": _joblib, "dask": _dask}[backend]

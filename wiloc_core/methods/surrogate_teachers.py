@@ -69,6 +69,7 @@ from wiloc_core.training import (
     predict,
     progress_bar,
     resolve_device,
+    resumed_seconds,
     seeded_init,
     torch_generator,
 )
@@ -639,7 +640,7 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
     saved = {"modules": {"net": net, **({"psi": psi} if psi is not None else {})},
              "optimizers": {"opt": opt}, "generators": {"order": order, "noise": noise}}
     ckpt = loop_checkpoint("distill")
-    finished = False
+    finished, first = False, 1
     with isolated_torch_rng(int(seed), "dropout", device), \
             progress_bar(int(settings.epochs), f"distill {arch} {domain.name}",
                          settings.progress, unit="epoch") as bar:
@@ -647,10 +648,10 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
         if resumed is not None:
             for k, values in resumed["log"].items():
                 log[k][:] = values
-            finished = resumed["finished"]
+            finished, first = resumed["finished"], resumed["epoch"] + 1
             stopper.load(resumed["stopper"])
-            bar.update(len(log["mae"]))
-        for epoch in range(len(log["mae"]) + 1, int(settings.epochs) + 1):
+            bar.update(first - 1)
+        for epoch in range(first, int(settings.epochs) + 1):
             if finished:
                 break
             net.train()
@@ -675,7 +676,8 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
             bar.update()
             finished = stopper.update(epoch, val) or epoch == int(settings.epochs)
             ckpt.after_epoch({"log": {k: log[k] for k in ("mae", "sim", "mi", "fi", "val_mae")},
-                              "stopper": stopper.record(), "finished": finished},
+                              "epoch": epoch, "stopper": stopper.record(),
+                              "finished": finished},
                              **saved, final=finished)
     log["best_epoch"] = stopper.restore(len(log["mae"]))
     return net.eval()
@@ -916,8 +918,8 @@ def standalone_task(domain: Domain, *, arch: str, settings: TrainSettings, seed:
     net, result = train_standalone(arch, domain, settings, seed=seed, net_sizes=net_sizes)
     device = describe_device(result.device)
     return {"errors": evaluate(net, domain), "history": result.history,
-            "best_epoch": result.best_epoch, "seconds": time.perf_counter() - start,
-            "device": device}
+            "best_epoch": result.best_epoch,
+            "seconds": time.perf_counter() - start + resumed_seconds(), "device": device}
 
 
 def _teacher(spec: dict) -> SurrogateTeacher:
@@ -951,7 +953,7 @@ def distill_task(data: dict, *, arch: str, settings: TrainSettings, framework: F
     device = describe_device(next(net.parameters()).device)
     best = history.pop("best_epoch")
     return {"errors": evaluate(net, data["domain"]), "history": history, "best_epoch": best,
-            "seconds": time.perf_counter() - start, "device": device}
+            "seconds": time.perf_counter() - start + resumed_seconds(), "device": device}
 
 
 def transfer_task(data: dict, *, kind: str, arch: str, settings: dict, n_common: int, seed: int,
@@ -979,7 +981,8 @@ def transfer_task(data: dict, *, kind: str, arch: str, settings: dict, n_common:
     errors = method(arch, data["sources"], data["target"], settings.__getitem__,
                     n_common=n_common, seed=seed, net_sizes=net_sizes, **options)
     device = describe_device(settings[data["target"].name].device)
-    return {"errors": errors, "seconds": time.perf_counter() - start, "device": device}
+    return {"errors": errors, "seconds": time.perf_counter() - start + resumed_seconds(),
+            "device": device}
 
 
 # -----------------------------------------------------------------------------------

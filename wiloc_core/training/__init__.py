@@ -11,7 +11,7 @@ the task seed (no global RNG state is touched), so a task gives the same network
 any process and any order.
 """
 
-from wiloc_core.training.checkpoint import loop_checkpoint, task_scope
+from wiloc_core.training.checkpoint import loop_checkpoint, resumed_seconds, task_scope
 from wiloc_core.training.device import describe_device, resolve_device
 from wiloc_core.training.loop import FitResult, batch_indices, fit, predict
 from wiloc_core.training.progress import progress_bar, progress_enabled
@@ -38,5 +38,6 @@ __all__ = [
     "progress_enabled",
     "progress_bar",
     "loop_checkpoint",
+    "resumed_seconds",
     "task_scope",
 ]

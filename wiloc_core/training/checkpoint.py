@@ -5,11 +5,11 @@ A sweep task with a cache (:func:`wiloc_core.experiment.run_sweep`) runs inside
 loop the task starts asks :func:`loop_checkpoint` for a file in that folder (the n-th
 loop is ``n-<name>.pt``, so the stages of a multi-stage task keep theirs apart). After
 an epoch, once ``interval_s`` seconds have passed since the last save
-(``$WILOC_CHECKPOINT_S``, default :data:`DEFAULT_INTERVAL_S`), the loop saves what its
-next epoch reads: module and optimiser states, its named generators, torch's global
-generators (dropout draws) and its own bookkeeping (epoch, history, early-stopping
-record). A loop that has saved or resumed saves once more when it ends, so a later
-stage's restart skips it.
+(``$WILOC_CHECKPOINT_S``, default :data:`DEFAULT_INTERVAL_S`; the clock runs per task,
+across its loops), the loop saves what its next epoch reads: module and optimiser
+states, its named generators, torch's global generators (dropout draws), its device and
+its own bookkeeping (epoch, history, early-stopping record). A loop that has saved or
+resumed saves once more when it ends, so a later stage's restart skips it.
 
 A restarted task restores each loop's file and goes on from the next epoch; the network
 it ends with is the one an uninterrupted run gives, bit for bit on the same device and
@@ -27,8 +27,9 @@ import math
 import os
 import shutil
 import time
+import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -37,7 +38,7 @@ from wiloc_core import atomic
 from wiloc_core.errors import DataFormatError, ParameterError
 
 __all__ = ["DEFAULT_INTERVAL_S", "LoopCheckpoint", "checkpoint_interval_s", "clear",
-           "loop_checkpoint", "loop_checkpoint_off", "task_scope"]
+           "loop_checkpoint", "loop_checkpoint_off", "resumed_seconds", "task_scope"]
 
 #: Seconds between two saves of one loop (``$WILOC_CHECKPOINT_S`` overrides; 0 saves
 #: after every epoch).
@@ -50,6 +51,9 @@ class _Scope:
     folder: Path
     interval_s: float
     loops: int = 0
+    # the interval runs per task, not per loop: a task of many short stages still saves
+    last_save: float = field(default_factory=lambda: time.perf_counter())
+    resumed_s: float = 0.0      # wall time the restored loops had run before this process
 
 
 _SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("wiloc_checkpoint",
@@ -103,7 +107,14 @@ def loop_checkpoint(name: str) -> LoopCheckpoint:
     if scope is None:
         return LoopCheckpoint(None, math.inf)
     scope.loops += 1
-    return LoopCheckpoint(scope.folder / f"{scope.loops}-{name}.pt", scope.interval_s)
+    return LoopCheckpoint(scope.folder / f"{scope.loops}-{name}.pt", scope.interval_s, scope)
+
+
+def resumed_seconds() -> float:
+    """Wall time the current task's restored loops had run in earlier processes (0
+    outside a task scope): add it to a task's own timing to count every sitting."""
+    scope = _SCOPE.get()
+    return 0.0 if scope is None else scope.resumed_s
 
 
 def loop_checkpoint_off() -> LoopCheckpoint:
@@ -112,17 +123,27 @@ def loop_checkpoint_off() -> LoopCheckpoint:
     return LoopCheckpoint(None, math.inf)
 
 
-def _rng_states() -> dict:
+def _device_of(modules: dict) -> str:
+    """Where the loop trains: the device of its first parameter (``"cpu"`` if none)."""
+    for module in modules.values():
+        for param in module.parameters():
+            return str(param.device)
+    return "cpu"
+
+
+def _rng_states(device: str) -> dict:
+    """torch's CPU generator, and the training GPU's (the one ``isolated_torch_rng``
+    forks) when the loop trains on one."""
     states = {"cpu": torch.random.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda"] = torch.cuda.get_rng_state_all()
+    if device.startswith("cuda"):
+        states["cuda"] = torch.cuda.get_rng_state(torch.device(device))
     return states
 
 
-def _set_rng_states(states: dict) -> None:
+def _set_rng_states(states: dict, device: str) -> None:
     torch.random.set_rng_state(states["cpu"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+    if "cuda" in states:
+        torch.cuda.set_rng_state(states["cuda"], torch.device(device))
 
 
 class LoopCheckpoint:
@@ -136,11 +157,12 @@ class LoopCheckpoint:
         Seconds between saves.
     """
 
-    def __init__(self, path: Path | None, interval_s: float):
+    def __init__(self, path: Path | None, interval_s: float, scope: _Scope | None = None):
         self.path, self.interval_s = path, float(interval_s)
+        self.scope = scope if scope is not None else _Scope(Path("."), self.interval_s)
         self.active = False          # saved or restored: save again when the loop ends
         self.seconds_before = 0.0    # wall time the loop had run before this process
-        self._started = self._last = time.perf_counter()
+        self._started = time.perf_counter()
 
     @property
     def enabled(self) -> bool:
@@ -151,10 +173,14 @@ class LoopCheckpoint:
         when there is nothing to resume. Call it inside the loop's RNG block, before the
         first epoch.
 
+        A file saved on another device (a CPU sitting, then a GPU one) is set aside and
+        the loop starts over, with a warning: it could not end as either device's run.
+
         Raises
         ------
         DataFormatError
-            When the file is not a checkpoint of this loop's objects.
+            When the file is damaged or not a checkpoint of this loop's objects (delete
+            it to start the task's loop over).
         """
         if not self.enabled or not self.path.is_file():
             return None
@@ -166,22 +192,34 @@ class LoopCheckpoint:
         if not isinstance(snap, dict) or snap.get("format") != FORMAT:
             raise DataFormatError(self.path, "format", FORMAT,
                                   snap.get("format") if isinstance(snap, dict) else type(snap))
-        for field, want in (("modules", modules), ("optimizers", optimizers),
-                            ("generators", generators)):
-            have = snap.get(field)
+        for part, want in (("modules", modules), ("optimizers", optimizers),
+                           ("generators", generators)):
+            have = snap.get(part)
             if not isinstance(have, dict) or sorted(have) != sorted(want):
-                raise DataFormatError(self.path, field, f"{FORMAT} with {sorted(want)}",
+                raise DataFormatError(self.path, part, f"{FORMAT} with {sorted(want)}",
                                       sorted(have) if isinstance(have, dict) else have)
-        for key, module in modules.items():
-            module.load_state_dict(snap["modules"][key])
-        for key, opt in optimizers.items():
-            opt.load_state_dict(snap["optimizers"][key])
-        for key, gen in generators.items():
-            gen.set_state(snap["generators"][key])
-        _set_rng_states(snap["rng"])
+        device = _device_of(modules)
+        if snap.get("device", device) != device:
+            warnings.warn(f"{self.path}: saved on {snap['device']}, training on {device}; "
+                          "the loop starts over", stacklevel=2)
+            return None
+        try:
+            for key, module in modules.items():
+                module.load_state_dict(snap["modules"][key])
+            for key, opt in optimizers.items():
+                opt.load_state_dict(snap["optimizers"][key])
+            for key, gen in generators.items():
+                gen.set_state(snap["generators"][key])
+            _set_rng_states(snap["rng"], device)
+            seconds, loop = float(snap["seconds"]), snap["loop"]
+        except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+            raise DataFormatError(self.path, "(state)", "states matching this loop's networks, "
+                                  "optimisers and generators (delete the file to start over)",
+                                  f"{type(exc).__name__}: {exc}") from exc
         self.active = True
-        self.seconds_before = float(snap["seconds"])
-        return snap["loop"]
+        self.seconds_before = seconds
+        self.scope.resumed_s += seconds
+        return loop
 
     def elapsed_s(self) -> float:
         """Wall time of the loop so far, across restarts (s)."""
@@ -189,21 +227,23 @@ class LoopCheckpoint:
 
     def after_epoch(self, loop: dict, modules: dict, optimizers: dict, generators: dict, *,
                     final: bool = False) -> bool:
-        """Save when the interval has passed, or at the loop's end (``final``) when it
-        has saved or resumed before; returns True when it saved. ``loop`` must hold
-        only tensors, numbers, strings, lists and dicts of them."""
+        """Save when the task's interval has passed since its last save, or at the loop's
+        end (``final``) when the loop has saved or resumed before; returns True when it
+        saved. ``loop`` must hold only tensors, numbers, strings, lists and dicts of
+        them."""
         if not self.enabled:
             return False
-        now = time.perf_counter()
-        if not (self.active if final else now - self._last >= self.interval_s):
+        due = time.perf_counter() - self.scope.last_save >= self.interval_s
+        if not (due or (final and self.active)):
             return False
-        snap = {"format": FORMAT, "loop": loop, "seconds": self.elapsed_s(),
+        device = _device_of(modules)
+        snap = {"format": FORMAT, "loop": loop, "seconds": self.elapsed_s(), "device": device,
                 "modules": {k: m.state_dict() for k, m in modules.items()},
                 "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                 "generators": {k: g.get_state() for k, g in generators.items()},
-                "rng": _rng_states()}
+                "rng": _rng_states(device)}
         buffer = io.BytesIO()
         torch.save(snap, buffer)
         atomic.write_bytes(self.path, buffer.getvalue())
-        self.active, self._last = True, time.perf_counter()
+        self.active, self.scope.last_save = True, time.perf_counter()
         return True
