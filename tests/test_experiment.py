@@ -214,10 +214,12 @@ def test_results_record_their_sitting_and_sittings_sum_them(tmp_path):
     tasks = [_echo(x) for x in range(3)]
     run_sweep(tasks, backend="serial", cache=cache, progress=False)
     [now] = cache.sittings(t.key() for t in tasks)
-    assert now["sitting"] == current_sitting() and now["tasks"] == 3
-    assert now["host"] == current_sitting().split(":")[0] and now["wall_s"] >= 0
+    assert {k: now[k] for k in ("host", "pid", "started")} == current_sitting()
+    assert now["tasks"] == 3 and now["wall_s"] >= 0
+    assert cache.read(tasks[0].key())["run"]["sitting"] == current_sitting()
 
-    # hand-made records: two earlier sittings and one from before sittings were recorded
+    # hand-made records: two earlier sittings (the first in the packed string the first
+    # sittings wrote) and one from before sittings were recorded
     def stored(x, sitting, finished, seconds):
         task = _echo(100 + x)
         cache.store(task, {"x": x}, {"seconds": seconds, "sitting": sitting,
@@ -225,16 +227,18 @@ def test_results_record_their_sitting_and_sittings_sum_them(tmp_path):
         return task.key()
 
     first = "hostA:11:2026-12-01T10:00:00+00:00"
-    second = "hostB:22:2026-12-02T09:00:00+00:00"
+    second = {"host": "hostB", "pid": 22, "started": "2026-12-02T09:00:00+00:00"}
     keys = [stored(0, first, "2026-12-01T10:30:00+00:00", 1500.0),
-            stored(1, first, "2026-12-01T12:00:00+00:00", 5000.0),
+            stored(1, {"host": "hostA", "pid": 11, "started": "2026-12-01T10:00:00+00:00"},
+                   "2026-12-01T12:00:00+00:00", 5000.0),
             stored(2, second, "2026-12-02T09:10:00+00:00", 600.0)]
     legacy = _echo(200)
     cache.store(legacy, {"x": 0}, {"seconds": 7.0})
     records = cache.sittings([*keys, legacy.key(), _echo(999).key()])   # the last: not cached
-    assert [r["sitting"] for r in records] == [None, first, second]
+    assert [(r["host"], r["pid"], r["started"]) for r in records] == [
+        (None, None, None), ("hostA", 11, "2026-12-01T10:00:00+00:00"),
+        ("hostB", 22, "2026-12-02T09:00:00+00:00")]
     assert records[0]["wall_s"] is None and records[0]["tasks"] == 1
-    assert (records[1]["host"], records[1]["tasks"], records[1]["task_seconds"]) == \
-        ("hostA", 2, 6500.0)
+    assert (records[1]["tasks"], records[1]["task_seconds"]) == (2, 6500.0)
     assert records[1]["wall_s"] == 2 * 3600.0 and records[2]["wall_s"] == 600.0
     assert records[1]["last_finished"] == "2026-12-01T12:00:00+00:00"

@@ -488,9 +488,8 @@ def test_sittings_go_to_provenance_only(tmp_path):
     from wiloc_core.results import ResultSet
 
     res = ResultSet("07-demo", profile="full", seed=0, data_kind="real", out_dir=tmp_path)
-    sitting = {"sitting": "hostA:11:2026-12-01T10:00:00+00:00", "host": "hostA", "tasks": 2,
-               "task_seconds": 6500.0, "wall_s": 7200.0, "started": "2026-12-01T10:00:00+00:00",
-               "last_finished": "2026-12-01T12:00:00+00:00"}
+    sitting = {"host": "hostA", "pid": 11, "started": "2026-12-01T10:00:00+00:00", "tasks": 2,
+               "task_seconds": 6500.0, "wall_s": 7200.0, "last_finished": "2026-12-01T12:00:00+00:00"}
     res.sittings([sitting])
     res.save()
     assert json.loads((tmp_path / "provenance.json").read_text())["sittings"] == [sitting]

@@ -387,8 +387,8 @@ def test_collective_pretraining_stops_early_on_the_sources_held_out_rows(domains
 
 def test_joint_pretraining_stops_after_patience_and_restores_the_best_epoch(domains, monkeypatch):
     calls = []
-    original = st._EarlyStopping.update
-    monkeypatch.setattr(st._EarlyStopping, "update",
+    original = st.EarlyStopping.update
+    monkeypatch.setattr(st.EarlyStopping, "update",
                         lambda self, epoch, val: calls.append(epoch) or original(self, epoch, val))
 
     def pretrain(epochs, patience):

@@ -299,3 +299,71 @@ def test_a_cached_task_clears_a_checkpoint_folder_left_behind(tmp_path):
     (left / "1-fit.pt").write_bytes(b"")
     run_sweep([task], backend="serial", cache=cache, progress=False)
     assert not left.exists()
+
+
+def _as_format_1(path, name):
+    """Rewrite a checkpoint as the first format wrote it (before the shared early-stopping
+    record): fit kept its record in flat fields, and only distill and joint saved the epoch."""
+    snap = torch.load(path, weights_only=True)
+    loop = dict(snap["loop"])
+    loop.pop("epoch") if name in ("fit", "expert") else None
+    if name == "fit":
+        stopper = loop.pop("stopper")
+        loop.update(best=stopper["best"], best_epoch=stopper["best_epoch"],
+                    stale=stopper["stale"],
+                    best_state=None if stopper["state"] is None else stopper["state"]["model"])
+    torch.save({**snap, "format": "wiloc-checkpoint/1", "loop": loop}, path)
+
+
+def test_a_first_format_checkpoint_still_resumes_bit_identical(domains, monkeypatch, tmp_path):
+    x, y = _toy_regression()
+    settings = _settings(8, patience=3)
+    plain = seeded_init(_mlp, 0)
+    whole = fit(plain, x, y, settings, seed=4)
+    restore = _cut_after(monkeypatch, 3)
+    with pytest.raises(_Cut), task_scope(tmp_path / "fit", interval_s=0):
+        fit(seeded_init(_mlp, 0), x, y, settings, seed=4)
+    restore()
+    _as_format_1(tmp_path / "fit" / "1-fit.pt", "fit")
+    net = seeded_init(_mlp, 0)
+    calls = _count_epochs(monkeypatch)
+    with task_scope(tmp_path / "fit", interval_s=0):
+        again = fit(net, x, y, settings, seed=4)
+    assert _states_equal(plain, net) and again.history == whole.history
+    assert calls == {"1-fit.pt": len(whole.history) - 3}
+    assert (again.best_epoch, again.best_val_loss) == (whole.best_epoch, whole.best_val_loss)
+
+    expert_settings, framework = _settings(5), st.FrameworkSettings(critic_steps=1)
+    expert = st.train_expert("DNN", domains["B"], expert_settings, framework, seed=3)
+    restore = _cut_after(monkeypatch, 2)
+    with pytest.raises(_Cut), task_scope(tmp_path / "expert", interval_s=0):
+        st.train_expert("DNN", domains["B"], expert_settings, framework, seed=3)
+    restore()
+    _as_format_1(tmp_path / "expert" / "1-expert.pt", "expert")
+    with task_scope(tmp_path / "expert", interval_s=0):
+        resumed = st.train_expert("DNN", domains["B"], expert_settings, framework, seed=3)
+    assert _states_equal(expert.net, resumed.net) and resumed.history == expert.history
+
+
+def test_early_stopping_keeps_the_best_epoch_and_counts_patience():
+    from wiloc_core.training import EarlyStopping
+
+    net = torch.nn.Linear(1, 1, bias=False)
+    stopper = EarlyStopping({"net": net}, patience=2, min_delta=0.1)
+    losses = {1: 1.0, 2: 0.5, 3: 0.45, 4: float("nan"), 5: 0.2}   # 3: within min_delta
+    stops = []
+    for epoch, loss in losses.items():
+        with torch.no_grad():
+            net.weight.fill_(epoch)
+        stops.append(stopper.update(epoch, loss))
+    assert stops == [False, False, False, True, False]   # 2 stale epochs, then a new best
+    assert (stopper.best_epoch, stopper.best, stopper.stale) == (5, 0.2, 0)
+    record = stopper.record()
+    other = EarlyStopping({"net": net}, patience=2, min_delta=0.1)
+    other.load({**record, "best_epoch": 2, "state": {"net": {"weight": torch.tensor([[2.0]])}}})
+    assert other.restore(epochs_run=5) == 2 and net.weight.item() == 2.0
+    assert EarlyStopping({"net": net}, patience=None).restore(epochs_run=7) == 7   # nothing kept
+    none = EarlyStopping({"net": net}, patience=1)
+    assert not any(none.update(e, None) for e in range(1, 5)) and not none.improved
+    with pytest.raises(ParameterError, match="patience"):
+        EarlyStopping({"net": net}, patience=0)

@@ -112,8 +112,8 @@ class Cache:
         Returns
         -------
         list of dict
-            ``sitting`` (``host:pid:start``; None for results stored before sittings
-            were recorded), ``host``, ``started`` and ``last_finished`` (UTC, ISO 8601),
+            ``host``, ``pid`` and ``started`` of the sitting (None for results stored
+            before sittings were recorded), ``last_finished`` (UTC, ISO 8601),
             ``tasks`` (results of ``keys`` it finished), ``task_seconds`` (their compute
             time in that sitting, summed over workers) and ``wall_s`` (from the sitting's
             start to its last finished result; time spent on a task the sitting did not
@@ -124,9 +124,10 @@ class Cache:
             if key not in self:
                 continue
             run = self.read(key).get("run") or {}
-            sitting = run.get("sitting")
-            group = groups.setdefault(sitting, {"sitting": sitting, "tasks": 0,
-                                                "task_seconds": 0.0, "last_finished": None})
+            sitting = _sitting_of(run)
+            group = groups.setdefault(tuple(sitting.values()),
+                                      {**sitting, "tasks": 0, "task_seconds": 0.0,
+                                       "last_finished": None})
             group["tasks"] += 1
             group["task_seconds"] += float(run.get("seconds", 0.0))
             finished = run.get("finished_at")
@@ -134,15 +135,12 @@ class Cache:
                 group["last_finished"] = finished
         records = []
         for group in groups.values():
-            host = started = None
-            if group["sitting"]:
-                host, _pid, started = group["sitting"].split(":", 2)
             wall = None
-            if started and group["last_finished"]:
+            if group["started"] and group["last_finished"]:
                 wall = (datetime.fromisoformat(group["last_finished"])
-                        - datetime.fromisoformat(started)).total_seconds()
-            records.append({**group, "host": host, "started": started,
-                            "task_seconds": round(group["task_seconds"], 1), "wall_s": wall})
+                        - datetime.fromisoformat(group["started"])).total_seconds()
+            records.append({**group, "task_seconds": round(group["task_seconds"], 1),
+                            "wall_s": wall})
         return sorted(records, key=lambda r: (r["started"] is not None, r["started"] or ""))
 
     def store(self, task: Task, value, run: dict | None = None) -> Path:
@@ -156,3 +154,15 @@ class Cache:
             if other != suffix:
                 (self.root / key[:2] / f"{key}{other}").unlink(missing_ok=True)
         return atomic.write_bytes(path, data)
+
+
+def _sitting_of(run: dict) -> dict:
+    """``{"host", "pid", "started"}`` of a stored run record; every field None for a
+    result stored before sittings were recorded. Records of the first sittings kept the
+    three in one ``"host:pid:start"`` string."""
+    sitting = run.get("sitting")
+    if isinstance(sitting, str):
+        host, pid, started = sitting.split(":", 2)
+        sitting = {"host": host, "pid": int(pid), "started": started}
+    sitting = sitting if isinstance(sitting, dict) else {}
+    return {field: sitting.get(field) for field in ("host", "pid", "started")}

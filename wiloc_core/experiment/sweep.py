@@ -62,11 +62,13 @@ DEFAULT_TASK_TIMEOUT_S = 6 * 3600.0
 _SITTING_STARTED = datetime.now(UTC).replace(microsecond=0)
 
 
-def current_sitting() -> str:
-    """``host:pid:start`` of this process (start in UTC, ISO 8601): every result the
-    process computes records it (``run["sitting"]``), so that a run made over several
-    sittings can say how long each took (:meth:`Cache.sittings`)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_SITTING_STARTED.isoformat()}"
+def current_sitting() -> dict:
+    """This process as a sitting: ``{"host", "pid", "started"}`` (``started`` in UTC,
+    ISO 8601). Every result the process computes records it (``run["sitting"]``), so
+    that a run made over several sittings can say how long each took
+    (:meth:`Cache.sittings`)."""
+    return {"host": socket.gethostname(), "pid": os.getpid(),
+            "started": _SITTING_STARTED.isoformat()}
 #: Longest wait to reach a scheduler, or to close a client or local cluster (s).
 CONNECT_TIMEOUT_S = 60.0
 

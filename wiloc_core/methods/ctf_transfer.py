@@ -72,7 +72,13 @@ from wiloc_core.data.ctf import CtfData, CtfSplit, make_split
 from wiloc_core.errors import ParameterError
 from wiloc_core.experiment import Cache, Task, digest_data, run_sweep
 from wiloc_core.models.ctf_cnn import CtfCnn, CtfCnnConfig, as_tensor
-from wiloc_core.training import batch_indices, describe_device, isolated_torch_rng, resolve_device
+from wiloc_core.training import (
+    EarlyStopping,
+    batch_indices,
+    describe_device,
+    isolated_torch_rng,
+    resolve_device,
+)
 
 #: Version of this module's trained results, part of every cache key (the engine,
 #: :mod:`wiloc_core.experiment`). Bump it whenever a change here, in the CNN
@@ -446,7 +452,7 @@ def train_conventional_selected(X, y, X_val, y_val, settings: TrainSettings, see
         raise ParameterError("eval_every", "a positive number of steps", eval_every)
     n_steps = int(n_steps)
     net = _new_cnn(config, seed).set_normalization(X, y)
-    best = {"val_rmse": np.inf, "step": 0, "state": None}
+    best = EarlyStopping({"net": net}, patience=None)   # checks count as its epochs
     history = []
 
     def check(step):
@@ -454,8 +460,7 @@ def train_conventional_selected(X, y, X_val, y_val, settings: TrainSettings, see
             return
         val = metrics.rmse(_positions(net, X_val), y_val)   # restores training mode
         history.append({"step": step, "val_rmse": val})
-        if val < best["val_rmse"]:
-            best.update(val_rmse=val, step=step, state=copy.deepcopy(net.state_dict()))
+        best.update(step, val)
 
     def predict_std(batch):
         return net.head(net.trunk(batch))
@@ -464,9 +469,9 @@ def train_conventional_selected(X, y, X_val, y_val, settings: TrainSettings, see
     net.to(resolve_device(settings.device))
     net.loss_history = fit(predict_std, net.parameters(), as_tensor(X), y_std,
                            settings, seed, steps=n_steps, callback=check, modules=[net])
-    net.load_state_dict(best["state"])
+    best_step = best.restore(n_steps)
     net.cpu().eval()
-    net.val_history, net.best_step = history, best["step"]
+    net.val_history, net.best_step = history, best_step
     return net
 
 

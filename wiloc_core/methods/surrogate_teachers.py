@@ -39,7 +39,6 @@ Choices the paper leaves open are marked [I] in the docstrings and collected in
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import time
@@ -59,6 +58,7 @@ from wiloc_core.models.fingerprint_nets import ARCHITECTURES, RssNormalizer, bui
 from wiloc_core.models.surrogate import Critic, MICritic, SurrogateTeacher
 from wiloc_core.seeding import rng
 from wiloc_core.training import (
+    EarlyStopping,
     FitResult,
     TrainSettings,
     batch_indices,
@@ -344,45 +344,6 @@ def _val_mae(net, x, y, batch_size: int, device, loss=_position_loss) -> float:
     return total / count
 
 
-class _EarlyStopping:
-    """The rule of :func:`wiloc_core.training.fit` for the framework's own loops: keep the
-    states of the epoch with the lowest validation J_MAE, stop after ``patience`` epochs
-    without improvement, never past the epoch cap."""
-
-    def __init__(self, settings: TrainSettings, modules: dict):
-        self.settings, self.modules = settings, modules
-        self.best, self.best_epoch, self.stale, self.state = math.inf, 0, 0, None
-
-    def update(self, epoch: int, val: float | None) -> bool:
-        """Record one epoch; True when training should stop."""
-        if val is None:
-            return False
-        if val < self.best - self.settings.min_delta:
-            self.best, self.best_epoch, self.stale = val, epoch, 0
-            self.state = {k: copy.deepcopy(m.state_dict()) for k, m in self.modules.items()}
-        else:
-            self.stale += 1
-        return self.settings.patience is not None and self.stale >= self.settings.patience
-
-    def record(self) -> dict:
-        """The rule's state, for a checkpoint."""
-        return {"best": self.best, "best_epoch": self.best_epoch, "stale": self.stale,
-                "state": self.state}
-
-    def load(self, record: dict) -> None:
-        """Take back a :meth:`record`."""
-        self.best, self.best_epoch = record["best"], record["best_epoch"]
-        self.stale, self.state = record["stale"], record["state"]
-
-    def restore(self, epochs_run: int) -> int:
-        """Load the best states; return the best epoch (the last one without validation)."""
-        if self.state is None:
-            return epochs_run
-        for k, m in self.modules.items():
-            m.load_state_dict(self.state[k])
-        return self.best_epoch
-
-
 def _noise(generator: torch.Generator | None, n: int, dim: int, device) -> torch.Tensor:
     """Teacher noise drawn on the CPU from ``generator`` (the task's ``"noise"`` stream;
     None: torch's default generator), then moved to ``device``."""
@@ -473,26 +434,23 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
     order = torch_generator(int(seed), "shuffle")
     x, y, x_val, y_val = _split_tensors(domain, settings, int(seed))
     x, y = x.to(device), y.to(device)
-    stopper = _EarlyStopping(settings, modules)
+    stopper = EarlyStopping.of(settings, modules)
     history = {k: [] for k in (["s_mae", "val_mae", "g_mae", "sim", "critic"] if with_teacher
                                else ["s_mae", "val_mae"])}
-    saved = {"modules": modules, "generators": {"order": order}, "optimizers": {"s": opt_s}}
+    optimizers, generators = {"s": opt_s}, {"order": order}
     if with_teacher:
-        saved["optimizers"].update(g=opt_g, c=opt_c)
-        saved["generators"]["noise"] = noise
-    ckpt = loop_checkpoint("expert")
-    finished = False
+        optimizers.update(g=opt_g, c=opt_c)
+        generators["noise"] = noise
+    ckpt = loop_checkpoint("expert").bind(modules=modules, optimizers=optimizers,
+                                          generators=generators, stopper=stopper)
     with isolated_torch_rng(int(seed), "dropout", device), \
             progress_bar(int(settings.epochs), f"expert {arch} {domain.name}",
                          settings.progress, unit="epoch") as bar:
-        resumed = ckpt.restore(**saved)
+        resumed = ckpt.resume()
         if resumed is not None:
-            history, finished = resumed["history"], resumed["finished"]
-            stopper.load(resumed["stopper"])
-            bar.update(len(history["s_mae"]))
-        for epoch in range(len(history["s_mae"]) + 1, int(settings.epochs) + 1):
-            if finished:
-                break
+            history = resumed["history"]
+            bar.update(ckpt.epoch)
+        for epoch in ckpt.epochs(int(settings.epochs)):
             net.train()
             sums = dict.fromkeys(history, 0.0)
             n_batches = 0
@@ -540,16 +498,15 @@ def train_expert(arch: str, domain: Domain, settings: TrainSettings,
                 history[k].append(sums[k] / max(n_batches, 1))
             history["val_mae"][-1] = math.nan if val is None else val
             bar.update()
-            finished = stopper.update(epoch, val) or epoch == int(settings.epochs)
-            ckpt.after_epoch({"history": history, "stopper": stopper.record(),
-                              "finished": finished}, **saved, final=finished)
+            ckpt.end_epoch(epoch, {"history": history},
+                           finished=stopper.update(epoch, val) or epoch == int(settings.epochs))
     best_epoch = stopper.restore(len(history["s_mae"]))
     net.eval()
     if teacher is not None:
         teacher.eval()
         critic.eval()
     return Expert(arch, domain.name, net, teacher, critic, history,
-                  ckpt.seconds_before + time.perf_counter() - start, best_epoch,
+                  time.perf_counter() - start + resumed_seconds(), best_epoch,
                   describe_device(device))
 
 
@@ -633,27 +590,23 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
     order = torch_generator(int(seed), "shuffle")
     x, y, x_val, y_val = _split_tensors(domain, settings, int(seed))
     x, y = x.to(device), y.to(device)
-    stopper = _EarlyStopping(settings, {"net": net, **({"psi": psi} if psi is not None else {})})
+    modules = {"net": net, **({"psi": psi} if psi is not None else {})}
+    stopper = EarlyStopping.of(settings, modules)
     log = history if history is not None else {}
     for k in ("mae", "sim", "mi", "fi", "val_mae"):
         log.setdefault(k, [])
-    saved = {"modules": {"net": net, **({"psi": psi} if psi is not None else {})},
-             "optimizers": {"opt": opt}, "generators": {"order": order, "noise": noise}}
-    ckpt = loop_checkpoint("distill")
-    finished, first = False, 1
+    ckpt = loop_checkpoint("distill").bind(
+        modules=modules, optimizers={"opt": opt},
+        generators={"order": order, "noise": noise}, stopper=stopper)
     with isolated_torch_rng(int(seed), "dropout", device), \
             progress_bar(int(settings.epochs), f"distill {arch} {domain.name}",
                          settings.progress, unit="epoch") as bar:
-        resumed = ckpt.restore(**saved)
+        resumed = ckpt.resume()
         if resumed is not None:
             for k, values in resumed["log"].items():
                 log[k][:] = values
-            finished, first = resumed["finished"], resumed["epoch"] + 1
-            stopper.load(resumed["stopper"])
-            bar.update(first - 1)
-        for epoch in range(first, int(settings.epochs) + 1):
-            if finished:
-                break
+            bar.update(ckpt.epoch)
+        for epoch in ckpt.epochs(int(settings.epochs)):
             net.train()
             sums, n_batches = dict.fromkeys(("mae", "sim", "mi", "fi"), 0.0), 0
             for idx in batch_indices(len(x), settings.batch_size, order):
@@ -674,11 +627,9 @@ def distill(arch: str, domain: Domain, teachers: list[SurrogateTeacher], setting
                                                       device)
             log["val_mae"].append(math.nan if val is None else val)
             bar.update()
-            finished = stopper.update(epoch, val) or epoch == int(settings.epochs)
-            ckpt.after_epoch({"log": {k: log[k] for k in ("mae", "sim", "mi", "fi", "val_mae")},
-                              "epoch": epoch, "stopper": stopper.record(),
-                              "finished": finished},
-                             **saved, final=finished)
+            ckpt.end_epoch(epoch, {"log": {k: log[k] for k in ("mae", "sim", "mi", "fi",
+                                                                "val_mae")}},
+                           finished=stopper.update(epoch, val) or epoch == int(settings.epochs))
     log["best_epoch"] = stopper.restore(len(log["mae"]))
     return net.eval()
 
@@ -788,19 +739,13 @@ def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettin
     splits = [_split_tensors(d, held_out, seed) for d in domains]
     data = [(x.to(device), y.to(device)) for x, y, _, _ in splits]
     validate = settings.patience is not None and all(s[2] is not None for s in splits)
-    stopping = _EarlyStopping(settings, {"model": model})
+    stopper = EarlyStopping.of(settings, {"model": model})
     order = torch_generator(seed, "shuffle-joint")
-    saved = {"modules": {"model": model}, "optimizers": {"opt": opt},
-             "generators": {"order": order}}
-    ckpt = loop_checkpoint("joint")
-    epoch, finished = 0, False
+    ckpt = loop_checkpoint("joint").bind(modules={"model": model}, optimizers={"opt": opt},
+                                         generators={"order": order}, stopper=stopper)
     with isolated_torch_rng(seed, "dropout-joint", device):
-        resumed = ckpt.restore(**saved)
-        if resumed is not None:
-            epoch, finished = resumed["epoch"], resumed["finished"]
-            stopping.load(resumed["stopper"])
-        while not finished and epoch < int(settings.epochs):
-            epoch += 1
+        ckpt.resume()
+        for epoch in ckpt.epochs(int(settings.epochs)):
             model.train()
             iters = [batch_indices(len(x), settings.batch_size, order) for x, _ in data]
             for step in range(max(len(it) for it in iters)):
@@ -816,11 +761,10 @@ def _fit_jointly(model: EncodedNet, domains: list[Domain], settings: TrainSettin
                                            settings.batch_size, device, L.j_mae)
                                   for d, s in zip(domains, splits, strict=True)]))
                    if validate else None)
-            finished = stopping.update(epoch, val) or epoch == int(settings.epochs)
-            ckpt.after_epoch({"epoch": epoch, "stopper": stopping.record(),
-                              "finished": finished}, **saved, final=finished)
+            ckpt.end_epoch(epoch, {},
+                           finished=stopper.update(epoch, val) or epoch == int(settings.epochs))
     model.eval()
-    return stopping.restore(epoch)
+    return stopper.restore(ckpt.epoch)
 
 
 def _encoded(arch, sources, target, n_common, seed, net_sizes):

@@ -22,9 +22,11 @@ from wiloc_core.training.seeding import (
     torch_generator,
 )
 from wiloc_core.training.settings import TrainSettings
+from wiloc_core.training.stopping import EarlyStopping
 
 __all__ = [
     "TrainSettings",
+    "EarlyStopping",
     "FitResult",
     "fit",
     "predict",

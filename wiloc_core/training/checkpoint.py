@@ -17,6 +17,15 @@ thread count, because nothing the loop reads later is left out of the file. The 
 deletes the folder once the task's result is cached. Files are written atomically and
 read back with ``torch.load(weights_only=True)``. Outside a task scope a loop gets a
 checkpoint that does nothing.
+
+A loop uses it in four steps::
+
+    ckpt = loop_checkpoint("fit").bind(modules=..., optimizers=..., generators=...,
+                                       stopper=stopper)
+    state = ckpt.resume()                 # None, or what the loop saved besides epoch
+    for epoch in ckpt.epochs(cap):        # from the epoch after the saved one
+        ...                               # one epoch
+        ckpt.end_epoch(epoch, {"history": history}, finished=stop or epoch == cap)
 """
 
 from __future__ import annotations
@@ -43,7 +52,9 @@ __all__ = ["DEFAULT_INTERVAL_S", "LoopCheckpoint", "checkpoint_interval_s", "cle
 #: Seconds between two saves of one loop (``$WILOC_CHECKPOINT_S`` overrides; 0 saves
 #: after every epoch).
 DEFAULT_INTERVAL_S = 600.0
-FORMAT = "wiloc-checkpoint/1"
+FORMAT = "wiloc-checkpoint/2"
+#: Files of the first format (before the shared early-stopping record) still resume.
+_FORMAT_1 = "wiloc-checkpoint/1"
 
 
 @dataclass
@@ -105,9 +116,10 @@ def loop_checkpoint(name: str) -> LoopCheckpoint:
     :func:`task_scope`). Call it once per loop, in the loop's deterministic order."""
     scope = _SCOPE.get()
     if scope is None:
-        return LoopCheckpoint(None, math.inf)
+        return LoopCheckpoint(None, math.inf, name=name)
     scope.loops += 1
-    return LoopCheckpoint(scope.folder / f"{scope.loops}-{name}.pt", scope.interval_s, scope)
+    return LoopCheckpoint(scope.folder / f"{scope.loops}-{name}.pt", scope.interval_s, scope,
+                          name=name)
 
 
 def resumed_seconds() -> float:
@@ -120,7 +132,22 @@ def resumed_seconds() -> float:
 def loop_checkpoint_off() -> LoopCheckpoint:
     """A checkpoint that does nothing, for a loop that cannot be resumed (one whose
     callback keeps state of its own); it takes no place in the task's numbering."""
-    return LoopCheckpoint(None, math.inf)
+    return LoopCheckpoint(None, math.inf, name="off")
+
+
+def _from_format_1(name: str, loop: dict) -> dict:
+    """A first-format loop state in today's shape: every loop now saves ``epoch`` and
+    ``finished``, and ``fit`` saves its early-stopping record as the other loops do."""
+    loop = dict(loop)
+    if name == "fit":
+        best_state = loop.pop("best_state")
+        loop["stopper"] = {"best": loop.pop("best"), "best_epoch": loop.pop("best_epoch"),
+                           "stale": loop.pop("stale"),
+                           "state": None if best_state is None else {"model": best_state}}
+        loop["epoch"] = len(loop["history"])
+    elif name == "expert":
+        loop["epoch"] = len(loop["history"]["s_mae"])
+    return loop
 
 
 def _device_of(modules: dict) -> str:
@@ -155,18 +182,78 @@ class LoopCheckpoint:
         The loop's file; None: a checkpoint that never saves nor restores.
     interval_s : float
         Seconds between saves.
+    scope : the task's scope (None: the interval runs per loop)
+    name : str
+        The loop's kind (``"fit"``, ``"expert"``...), which tells how to read a file of
+        the first format.
     """
 
-    def __init__(self, path: Path | None, interval_s: float, scope: _Scope | None = None):
-        self.path, self.interval_s = path, float(interval_s)
-        self.scope = scope if scope is not None else _Scope(Path("."), self.interval_s)
+    def __init__(self, path: Path | None, interval_s: float, scope: _Scope | None = None, *,
+                 name: str = ""):
+        self.path, self.interval_s, self.name = path, float(interval_s), name
+        if scope is None and path is not None:
+            scope = _Scope(path.parent, self.interval_s)
+        self.scope = scope
         self.active = False          # saved or restored: save again when the loop ends
         self.seconds_before = 0.0    # wall time the loop had run before this process
         self._started = time.perf_counter()
+        self._bound: dict | None = None
+        self._stopper = None
+        self.epoch, self.finished = 0, False
 
     @property
     def enabled(self) -> bool:
         return self.path is not None
+
+    def bind(self, *, modules: dict, optimizers: dict, generators: dict,
+             stopper=None) -> LoopCheckpoint:
+        """Name what the loop's next epoch reads (and its
+        :class:`~wiloc_core.training.stopping.EarlyStopping`, if any) for
+        :meth:`resume` and :meth:`end_epoch`; returns the checkpoint."""
+        self._bound = {"modules": modules, "optimizers": optimizers, "generators": generators}
+        self._stopper = stopper
+        return self
+
+    def _bound_objects(self) -> dict:
+        if self._bound is None:
+            raise ParameterError("checkpoint", "bind() before resume() or end_epoch()",
+                                 "not bound")
+        return self._bound
+
+    def resume(self) -> dict | None:
+        """Restore the bound objects and the stopper; return the loop's own saved state
+        (with ``epoch``, the last epoch run, and ``finished``), or None when there is
+        nothing to resume. Call it inside the loop's RNG block, before the first epoch.
+        Raises as :meth:`restore`."""
+        loop = self.restore(**self._bound_objects())
+        if loop is None:
+            return None
+        try:
+            if self._stopper is not None:
+                self._stopper.load(loop["stopper"])
+            self.epoch, self.finished = int(loop["epoch"]), bool(loop["finished"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataFormatError(self.path, "loop", "the loop's epoch, finished flag and "
+                                  "early-stopping record", f"{type(exc).__name__}: {exc}") from exc
+        return loop
+
+    def epochs(self, cap: int):
+        """The epochs left to run: from the one after the last saved (or 1) up to ``cap``,
+        ending as soon as :meth:`end_epoch` has been told the loop is finished."""
+        epoch = self.epoch
+        while not self.finished and epoch < int(cap):
+            epoch += 1
+            yield epoch
+
+    def end_epoch(self, epoch: int, state: dict, *, finished: bool) -> bool:
+        """Close epoch ``epoch``: remember it and save when due (:meth:`after_epoch`),
+        with ``state`` (the loop's own bookkeeping), the epoch, ``finished`` and the
+        stopper's record. Returns True when it saved."""
+        self.epoch, self.finished = int(epoch), bool(finished)
+        loop = {**state, "epoch": self.epoch, "finished": self.finished}
+        if self._stopper is not None:
+            loop["stopper"] = self._stopper.record()
+        return self.after_epoch(loop, **self._bound_objects(), final=self.finished)
 
     def restore(self, modules: dict, optimizers: dict, generators: dict) -> dict | None:
         """Load the saved state into the loop's objects; return its bookkeeping, or None
@@ -189,7 +276,7 @@ class LoopCheckpoint:
         except Exception as exc:
             raise DataFormatError(self.path, "(file)", f"a {FORMAT} file",
                                   f"unreadable ({type(exc).__name__}: {exc})") from exc
-        if not isinstance(snap, dict) or snap.get("format") != FORMAT:
+        if not isinstance(snap, dict) or snap.get("format") not in (FORMAT, _FORMAT_1):
             raise DataFormatError(self.path, "format", FORMAT,
                                   snap.get("format") if isinstance(snap, dict) else type(snap))
         for part, want in (("modules", modules), ("optimizers", optimizers),
@@ -212,6 +299,8 @@ class LoopCheckpoint:
                 gen.set_state(snap["generators"][key])
             _set_rng_states(snap["rng"], device)
             seconds, loop = float(snap["seconds"]), snap["loop"]
+            if snap["format"] == _FORMAT_1:
+                loop = _from_format_1(self.name, loop)
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:
             raise DataFormatError(self.path, "(state)", "states matching this loop's networks, "
                                   "optimisers and generators (delete the file to start over)",

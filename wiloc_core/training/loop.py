@@ -9,7 +9,6 @@ CPU a fit is bit-for-bit repeatable for the same seed and the same torch thread 
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -23,6 +22,7 @@ from wiloc_core.training.device import resolve_device
 from wiloc_core.training.progress import progress_bar
 from wiloc_core.training.seeding import isolated_torch_rng, torch_generator
 from wiloc_core.training.settings import TrainSettings
+from wiloc_core.training.stopping import EarlyStopping
 
 __all__ = ["FitResult", "fit", "predict", "batch_indices", "as_float_tensor"]
 
@@ -194,24 +194,20 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr,
                            weight_decay=settings.weight_decay)
     order = torch_generator(seed, "shuffle")
-    history, steps, best, best_state, best_epoch, stale = [], 0, math.inf, None, 0, 0
-    stopped_early = finished = False
+    stopper = EarlyStopping.of(settings, {"model": model})
+    history, steps, stopped_early = [], 0, False
     # a callback may keep state of its own, which no checkpoint could restore
-    ckpt = loop_checkpoint("fit") if callback is None else loop_checkpoint_off()
-    saved = dict(modules={"model": model}, optimizers={"opt": opt},
-                 generators={"order": order})
+    ckpt = (loop_checkpoint("fit") if callback is None else loop_checkpoint_off()).bind(
+        modules={"model": model}, optimizers={"opt": opt}, generators={"order": order},
+        stopper=stopper)
     with isolated_torch_rng(seed, "dropout", device), \
             progress_bar(max_epochs, "epochs", settings.progress, unit="epoch") as bar:
-        resumed = ckpt.restore(**saved)
+        resumed = ckpt.resume()
         if resumed is not None:
-            history, steps, stale = resumed["history"], resumed["steps"], resumed["stale"]
-            best, best_epoch = resumed["best"], resumed["best_epoch"]
-            best_state, stopped_early = resumed["best_state"], resumed["stopped_early"]
-            finished = resumed["finished"]
+            history, steps = resumed["history"], resumed["steps"]
+            stopped_early = resumed["stopped_early"]
             bar.update(len(history))
-        for epoch in range(len(history) + 1, max_epochs + 1):
-            if finished:
-                break
+        for epoch in ckpt.epochs(max_epochs):
             model.train()
             total = 0.0
             for idx in batch_indices(n_train, settings.batch_size, order):
@@ -225,36 +221,24 @@ def fit(model: nn.Module, X, y, settings: TrainSettings, *, seed: int,
                 steps += 1
                 total += float(batch_loss.detach()) * idx.shape[0]
             model.eval()
-            val = math.nan if Xv is None else _mean_loss(model, loss, Xv, yv,
-                                                         settings.batch_size, device)
-            record = {"epoch": epoch, "train_loss": total / n_train, "val_loss": val,
-                      "steps": steps}
+            val = None if Xv is None else _mean_loss(model, loss, Xv, yv, settings.batch_size,
+                                                     device)
+            record = {"epoch": epoch, "train_loss": total / n_train,
+                      "val_loss": math.nan if val is None else val, "steps": steps}
             history.append(record)
-            bar.set_postfix(train=f"{record['train_loss']:.4g}", val=f"{val:.4g}")
+            bar.set_postfix(train=f"{record['train_loss']:.4g}", val=f"{record['val_loss']:.4g}")
             bar.update()
-            if Xv is not None and val < best - settings.min_delta:
-                best, best_epoch, stale = val, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                stale += 1
+            out_of_patience = stopper.update(epoch, val)
             if callback is not None and callback(record) is True:
                 break
-            if (Xv is not None and settings.patience is not None
-                    and stale >= settings.patience and steps >= settings.min_steps):
-                stopped_early = finished = epoch < max_epochs
-            finished = finished or epoch == max_epochs
-            ckpt.after_epoch({"history": history, "steps": steps, "stale": stale, "best": best,
-                              "best_epoch": best_epoch, "best_state": best_state,
-                              "stopped_early": stopped_early, "finished": finished},
-                             **saved, final=finished)
-            if finished:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    else:
-        best_epoch = len(history)
+            stopped_early = out_of_patience and steps >= settings.min_steps and epoch < max_epochs
+            ckpt.end_epoch(epoch, {"history": history, "steps": steps,
+                                   "stopped_early": stopped_early},
+                           finished=stopped_early or epoch == max_epochs)
+    best_epoch = stopper.restore(len(history))
     model.eval()
-    return FitResult(best_epoch=best_epoch, best_val_loss=best if best_state is not None else math.nan,
+    return FitResult(best_epoch=best_epoch,
+                     best_val_loss=stopper.best if stopper.improved else math.nan,
                      epochs_run=len(history), steps=steps, stopped_early=stopped_early,
                      device=str(device), seconds=ckpt.elapsed_s(), history=history)
 
