@@ -232,3 +232,57 @@ def test_config_describes_itself_for_a_page():
     config = KNNConfig("powed", "sorensen", 13, -104.0)
     assert config.describe() == "powed representation, Sørensen distance"
     assert KNNConfig("positive", "squared_chord", 3, -104.0).describe().endswith("squared chord distance")
+
+
+def _hand_dataset(train_xy, test_xy, test_floor=None):
+    """One AP per axis whose reading is minus the coordinate (dBm): a scan locates exactly."""
+    from wiloc_core.data import FingerprintDataset, FingerprintSet
+
+    def split(xy, which, floor):
+        xy = np.asarray(xy, dtype=float)
+        return FingerprintSet(rss=-30.0 - xy, xy=xy, height=np.zeros(len(xy)),
+                              floor=np.zeros(len(xy), int) if floor is None else np.asarray(floor),
+                              building=np.zeros(len(xy), int), name="hand", split=which,
+                              source_kind="simulated", source="test")
+
+    return FingerprintDataset(train=split(train_xy, "train", None),
+                              test=split(test_xy, "test", test_floor), name="hand",
+                              source_kind="simulated")
+
+
+def test_share_of_test_scans_at_reference_points_by_hand():
+    from wiloc_core.methods.knn import share_at_reference_points
+
+    ds = _hand_dataset([[0, 0], [0, 0], [10, 0], [20, 5]],
+                       [[0.3, 0.0], [10, 0.6], [20, 5], [5, 5]], test_floor=[0, 0, 1, 0])
+    # (0.3, 0) is 0.3 m from a point; (10, 0.6) 0.6 m; (20, 5) is on floor 1, where the
+    # survey has no point; (5, 5) is far from all
+    assert share_at_reference_points(ds) == 0.25
+    assert share_at_reference_points(ds, tolerance_m=1.0) == 0.5
+    with pytest.raises(ParameterError, match="tolerance_m"):
+        share_at_reference_points(ds, tolerance_m=0)
+
+
+def test_hindsight_errors_use_each_pairs_validated_k_on_the_test_scans():
+    from wiloc_core.methods.knn import evaluate_weighted_knn, represent, test_errors_in_hindsight
+    from wiloc_core.metrics import positioning_errors
+
+    gen = np.random.default_rng(3)
+    grid = np.array([[x, y] for x in range(0, 40, 4) for y in range(0, 40, 4)], float)
+    ds = _hand_dataset(np.repeat(grid, 2, axis=0), gen.uniform(0, 36, size=(30, 2)))
+    ev = evaluate_weighted_knn(ds, [1, 2, 4], representations=("positive", "powed"),
+                               distances=("euclidean", "manhattan"), seed=0)
+    hindsight = test_errors_in_hindsight(ds, ev)
+    assert sorted(hindsight) == sorted(ev.validation_errors)
+    for (representation, distance), (k, mae) in hindsight.items():
+        by_k = ev.validation_errors[(representation, distance)]
+        assert by_k[k] == min(by_k.values())
+        # the same prediction by hand, with the evaluation's r_min
+        model = WeightedKNN(k, distance).fit(
+            represent(ds.train.rss, representation, ev.config.min_rss), ds.train.xy)
+        xy, _, _ = model.predict(represent(ds.test.rss, representation, ev.config.min_rss))
+        assert mae == pytest.approx(positioning_errors(xy, ds.test.xy).mean())
+    chosen = hindsight[(ev.config.representation, ev.config.distance)]
+    assert chosen[1] == pytest.approx(ev.errors.mean())     # the bar itself, unchanged
+    with pytest.raises(ParameterError, match="max_train_samples"):
+        test_errors_in_hindsight(ds, ev, max_train_samples=10)

@@ -506,6 +506,66 @@ def evaluate_weighted_knn(dataset, k_candidates, *, representations=("positive",
     )
 
 
+def test_errors_in_hindsight(dataset, evaluation: KNNEvaluation, *,
+                             max_train_samples=None, seed=0) -> dict:
+    """Mean test error of every (representation, distance) of a grid at the k its
+    validation chose: what the test set would have picked, looked at after the choice.
+
+    Nothing here feeds back into the bar; it measures how well reference points held
+    out of the survey stand in for the test scans.
+
+    Parameters
+    ----------
+    dataset : wiloc_core.data.FingerprintDataset
+        The dataset ``evaluation`` was made on.
+    evaluation : KNNEvaluation
+        From :func:`evaluate_weighted_knn` with the same ``max_train_samples`` and ``seed``.
+
+    Returns
+    -------
+    dict {(representation, distance): (k, mean test error in m)}
+    """
+    from wiloc_core.metrics import positioning_errors
+    from wiloc_core.seeding import rng
+
+    train, test = dataset.train, dataset.test
+    rows = np.arange(train.n_samples)
+    if max_train_samples is not None and max_train_samples < train.n_samples:
+        rows = np.sort(rng(seed).choice(train.n_samples, size=int(max_train_samples), replace=False))
+    if len(rows) != evaluation.n_train:
+        raise ParameterError("max_train_samples", f"the {evaluation.n_train} training rows "
+                             "the evaluation used", len(rows))
+    min_rss = evaluation.config.min_rss
+    out = {}
+    for (representation, distance), by_k in evaluation.validation_errors.items():
+        k = min(by_k, key=lambda kk, by_k=by_k: (by_k[kk], kk))
+        model = WeightedKNN(k, distance).fit(represent(train.rss[rows], representation, min_rss),
+                                             train.xy[rows])
+        xy, _, _ = model.predict(represent(test.rss, representation, min_rss))
+        out[(representation, distance)] = (k, float(positioning_errors(xy, test.xy).mean()))
+    return out
+
+
+def share_at_reference_points(dataset, tolerance_m: float = 0.5) -> float:
+    """Share of the test scans taken within ``tolerance_m`` metres of a training
+    reference point on the same floor and building (0-1): 1 when the test set revisits
+    the survey's points, 0 when it was recorded elsewhere."""
+    train, test = dataset.train, dataset.test
+    if not tolerance_m > 0:
+        raise ParameterError("tolerance_m", "a distance > 0 (m)", tolerance_m)
+    near = np.zeros(test.n_samples, dtype=bool)
+    train_key = np.stack([train.building, train.floor], axis=1)
+    test_key = np.stack([test.building, test.floor], axis=1)
+    for key in np.unique(test_key, axis=0):
+        queries = np.flatnonzero((test_key == key).all(axis=1))
+        points = np.unique(train.xy[(train_key == key).all(axis=1)], axis=0)
+        if len(points) == 0:
+            continue
+        gap = np.linalg.norm(test.xy[queries, None, :] - points[None, :, :], axis=2).min(axis=1)
+        near[queries] = gap <= tolerance_m
+    return float(near.mean())
+
+
 #: Settings of chapter 00's preset that define the bar (:func:`bar_settings`).
 BAR_KEYS = ("representations", "distances", "k_candidates", "validation_fraction")
 
