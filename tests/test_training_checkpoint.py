@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -367,3 +370,41 @@ def test_early_stopping_keeps_the_best_epoch_and_counts_patience():
     assert not any(none.update(e, None) for e in range(1, 5)) and not none.improved
     with pytest.raises(ParameterError, match="patience"):
         EarlyStopping({"net": net}, patience=0)
+
+
+def test_cache_status_lists_results_and_the_tasks_a_run_will_resume(domains, tmp_path,
+                                                                     monkeypatch, capsys):
+    from wiloc_core import cli
+
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
+    cache = Cache(tmp_path)
+    done = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(2), "seed": 0},
+                       data=domains["B"], version=1, name="standalone B")
+    cut = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(4), "seed": 1},
+                      data=domains["B"], version=1, name="standalone B, seed 1")
+    run_sweep([done], backend="serial", cache=cache, progress=False)
+    restore = _cut_after(monkeypatch, 2)
+    with pytest.raises(Exception, match="_Cut"):
+        run_sweep([cut], backend="serial", cache=cache, progress=False)
+    restore()
+    first_format = cache.checkpoint_dir("ab" + "0" * 62)       # an older run's folder
+    first_format.mkdir(parents=True)
+    (first_format / "1-fit.pt").write_bytes(b"damaged")
+    (tmp_path / "ab" / "junk.json").write_text("{}")           # not a result of this store
+
+    status = cache.status()
+    assert [r["task"] for r in status["results"]] == ["standalone B"]
+    assert status["results"][0]["host"] and status["results"][0]["seconds"] > 0
+    progress = {t["task"]: t for t in status["in_progress"]}
+    assert set(progress) == {"standalone B, seed 1", ""}
+    [loop] = progress["standalone B, seed 1"]["loops"]
+    assert (loop["loop"], loop["epoch"], loop["finished"]) == ("fit", 2, False)
+    assert "error" in progress[""]["loops"][0]
+    assert [Path(u["file"]).name for u in status["unreadable"]] == ["junk.json"]
+
+    assert cli.main(["cache", "status", "--root", str(tmp_path), "--last", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 results" in out and "standalone B, seed 1" in out and "epoch 2," in out
+    assert "unreadable" in out
+    assert cli.main(["cache", "status", "--root", str(tmp_path / "none"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"] == []

@@ -11,6 +11,7 @@ Examples
     wiloc book --strict
     wiloc results commit 00-fingerprint-datasets
     wiloc results reevaluate 10-ctf-transfer
+    wiloc cache status --last 10
 """
 
 from __future__ import annotations
@@ -257,6 +258,48 @@ def _cmd_results_commit(args) -> int:
     return 0
 
 
+def _when(iso: str | None) -> str:
+    """``2026-12-02T06:17:03+00:00`` -> ``2026-12-02 06:17 UTC`` (``-`` when unknown)."""
+    return "-" if not iso else f"{iso[:10]} {iso[11:16]} UTC"
+
+
+def _cmd_cache_status(args) -> int:
+    """Print what a task cache holds: finished results, sittings and tasks in progress."""
+    from pathlib import Path
+
+    from wiloc_core.experiment import Cache
+
+    cache = Cache(Path(args.root) if args.root else None)
+    status = cache.status()
+    if args.json:
+        print(json.dumps({"root": str(cache.root), **status,
+                          "sittings": cache.sittings(r["key"] for r in status["results"])},
+                         indent=2))
+        return 0
+    results = status["results"]
+    hours = sum(r["seconds"] for r in results) / 3600
+    print(f"cache: {cache.root}\n{len(results)} results, {hours:.1f} h of computing"
+          + (f"; the last {min(args.last, len(results))}:" if results and args.last else ""))
+    for r in results[-args.last:] if args.last else []:
+        print(f"  {_when(r['finished_at'])}  {r['task'] or r['key'][:12]:<40} {r['seconds']:8.0f} s")
+    for sitting in cache.sittings(r["key"] for r in results):
+        wall = "-" if sitting["wall_s"] is None else f"{sitting['wall_s'] / 3600:.1f} h"
+        print(f"sitting {sitting['host'] or '(not recorded)'} pid {sitting['pid'] or '-'} from "
+              f"{_when(sitting['started'])}: {sitting['tasks']} results, "
+              f"{sitting['task_seconds'] / 3600:.1f} h of computing, {wall} wall")
+    print(f"in progress: {len(status['in_progress'])}")
+    for task in status["in_progress"]:
+        loops = "; ".join(
+            f"{loop['file']}: unreadable ({loop['error']})" if "error" in loop else
+            f"{loop['file']}: epoch {loop['epoch']}{' (done)' if loop['finished'] else ''}, "
+            f"{loop['seconds']:.0f} s, saved {_when(loop['saved_at'])}"
+            for loop in task["loops"]) or "no loop saved yet"
+        print(f"  {task['task'] or '(unnamed)'} [{task['key'][:10]}]: {loops}")
+    for bad in status["unreadable"]:
+        print(f"unreadable: {bad['file']}: {bad['error']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wiloc", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -302,6 +345,19 @@ def build_parser() -> argparse.ArgumentParser:
                                "committed tables, without retraining")
     again.add_argument("stem", choices=sorted(REEVALUATORS))
     again.set_defaults(func=_cmd_results_reevaluate)
+
+    cache = sub.add_parser("cache", help="inspect the task cache of multi-sitting runs")
+    cache_sub = cache.add_subparsers(dest="action", required=True)
+    status = cache_sub.add_parser(
+        "status", help="finished results, sittings and tasks cut off mid-training",
+        description="What a task cache holds (default build/cache/tasks, following "
+                    "WILOC_BUILD): its results, the sittings that computed them, and the "
+                    "checkpoints of tasks a run will resume.")
+    status.add_argument("--root", metavar="DIR", help="the cache folder")
+    status.add_argument("--last", type=int, default=10, metavar="N",
+                        help="list the N most recent results (0: none; default 10)")
+    status.add_argument("--json", action="store_true", help="everything, as JSON")
+    status.set_defaults(func=_cmd_cache_status)
 
     try:
         from wiloc_core.data import cli as data_cli

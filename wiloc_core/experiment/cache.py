@@ -143,6 +143,45 @@ class Cache:
                             "wall_s": wall})
         return sorted(records, key=lambda r: (r["started"] is not None, r["started"] or ""))
 
+    def status(self) -> dict:
+        """What the store holds, for a run that spans sittings: its finished results and
+        the tasks cut off mid-training.
+
+        Returns
+        -------
+        dict
+            ``results``: one ``{"key", "task", "seconds", "finished_at", "host", "pid",
+            "started"}`` per result, oldest first (``finished_at`` None for results
+            stored before it was recorded); ``in_progress``: one ``{"key", "task",
+            "loops"}`` per checkpoint folder of a task not yet cached
+            (:func:`wiloc_core.training.checkpoint.describe_folder`); ``unreadable``:
+            files that are not results of this store, with the reason.
+        """
+        from wiloc_core.training.checkpoint import describe_folder
+
+        results, unreadable, in_progress = [], [], []
+        if not self.root.is_dir():
+            return {"results": results, "in_progress": in_progress, "unreadable": unreadable}
+        for path in sorted(self.root.glob("*/*")):
+            key = path.name.split(".", 1)[0]
+            if path.is_dir():
+                if path.suffix == ".ckpt" and key not in self:
+                    in_progress.append({"key": key, **describe_folder(path)})
+                continue
+            if path.suffix not in _SUFFIXES:
+                continue
+            try:
+                doc = self.read(key)
+            except (CacheError, KeyError) as exc:
+                unreadable.append({"file": str(path), "error": str(exc)})
+                continue
+            run = doc.get("run") or {}
+            results.append({"key": key, "task": (doc.get("task") or {}).get("name", ""),
+                            "seconds": float(run.get("seconds", 0.0)),
+                            "finished_at": run.get("finished_at"), **_sitting_of(run)})
+        results.sort(key=lambda r: (r["finished_at"] is not None, r["finished_at"] or ""))
+        return {"results": results, "in_progress": in_progress, "unreadable": unreadable}
+
     def store(self, task: Task, value, run: dict | None = None) -> Path:
         """Write ``value`` for ``task`` atomically; returns the file."""
         key = task.key()

@@ -107,13 +107,15 @@ def resolve_scheduler(scheduler: str | None = None) -> str | None:
     return value.strip() or None
 
 
-def _execute(fn_ref: str, params: dict, data, has_data: bool, checkpoints: str | None = None):
+def _execute(fn_ref: str, params: dict, data, has_data: bool, checkpoints: str | None = None,
+             name: str = ""):
     """Run one task with one torch thread; ``(ok, suffix, bytes, run)`` or ``(False, text)``.
 
     Executed in the worker. Failures come back as text so that every backend can name
     the task in the error it raises, whatever the exception's type. With
     ``checkpoints`` (a folder), the task's training loops save their state there and a
-    rerun resumes from it (:mod:`wiloc_core.training.checkpoint`).
+    rerun resumes from it (:mod:`wiloc_core.training.checkpoint`); ``name`` labels the
+    folder for :meth:`Cache.status`.
     """
     import torch
 
@@ -124,7 +126,7 @@ def _execute(fn_ref: str, params: dict, data, has_data: bool, checkpoints: str |
     start = time.perf_counter()
     try:
         fn = resolve_function(fn_ref)
-        scope = task_scope(checkpoints) if checkpoints is not None else nullcontext()
+        scope = task_scope(checkpoints, label=name) if checkpoints is not None else nullcontext()
         with scope:
             value = fn(data, **params) if has_data else fn(**params)
         suffix, blob = codec.encode(value)
@@ -142,7 +144,7 @@ def _execute_indexed(j: int, *args):
 
 
 def _args(task: Task, checkpoints: str | None):
-    return task.fn, task.params, task.data, task.data is not None, checkpoints
+    return task.fn, task.params, task.data, task.data is not None, checkpoints, task.name
 
 
 def _serial(jobs: list[tuple[int, Task, str | None]], **_) -> Iterator:
@@ -178,7 +180,7 @@ def _dask(jobs, *, n_jobs: int, scheduler: str | None, task_timeout: float, **_)
         shipped = {}  # id(data) -> future, so shared data travel once
         futures = {}
         for j, task, checkpoints in jobs:
-            fn_ref, params, data, has_data, _ = _args(task, checkpoints)
+            fn_ref, params, data, has_data, _, _ = _args(task, checkpoints)
             if has_data:
                 if id(data) not in shipped:
                     shipped[id(data)] = client.scatter([data], hash=False)[0]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import json
 import math
 import os
 import shutil
@@ -39,6 +40,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -46,13 +48,16 @@ import torch
 from wiloc_core import atomic
 from wiloc_core.errors import DataFormatError, ParameterError
 
-__all__ = ["DEFAULT_INTERVAL_S", "LoopCheckpoint", "checkpoint_interval_s", "clear",
-           "loop_checkpoint", "loop_checkpoint_off", "resumed_seconds", "task_scope"]
+__all__ = ["DEFAULT_INTERVAL_S", "LABEL_FILE", "LoopCheckpoint", "checkpoint_interval_s",
+           "clear", "describe_folder", "loop_checkpoint", "loop_checkpoint_off",
+           "resumed_seconds", "task_scope"]
 
 #: Seconds between two saves of one loop (``$WILOC_CHECKPOINT_S`` overrides; 0 saves
 #: after every epoch).
 DEFAULT_INTERVAL_S = 600.0
 FORMAT = "wiloc-checkpoint/2"
+#: The file naming a task's folder (``{"task": name}``), beside its loops' files.
+LABEL_FILE = "task.json"
 #: Files of the first format (before the shared early-stopping record) still resume.
 _FORMAT_1 = "wiloc-checkpoint/1"
 
@@ -65,6 +70,7 @@ class _Scope:
     # the interval runs per task, not per loop: a task of many short stages still saves
     last_save: float = field(default_factory=lambda: time.perf_counter())
     resumed_s: float = 0.0      # wall time the restored loops had run before this process
+    label: str = ""             # the task's name, written beside its loops' files
 
 
 _SCOPE: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("wiloc_checkpoint",
@@ -86,7 +92,7 @@ def checkpoint_interval_s() -> float:
 
 
 @contextmanager
-def task_scope(folder, interval_s: float | None = None):
+def task_scope(folder, interval_s: float | None = None, *, label: str = ""):
     """Let the training loops run inside the block checkpoint into ``folder``.
 
     Parameters
@@ -95,11 +101,14 @@ def task_scope(folder, interval_s: float | None = None):
         The task's own folder (created on the first save).
     interval_s : float >= 0, optional
         Default :func:`checkpoint_interval_s`.
+    label : str, optional
+        The task's name, saved in the folder's :data:`LABEL_FILE` with the first save
+        (what :func:`describe_folder` reports of a task in progress).
     """
     interval = checkpoint_interval_s() if interval_s is None else float(interval_s)
     if not interval >= 0:
         raise ParameterError("interval_s", "seconds >= 0", interval_s)
-    token = _SCOPE.set(_Scope(Path(folder), interval))
+    token = _SCOPE.set(_Scope(Path(folder), interval, label=str(label)))
     try:
         yield
     finally:
@@ -334,5 +343,48 @@ class LoopCheckpoint:
         buffer = io.BytesIO()
         torch.save(snap, buffer)
         atomic.write_bytes(self.path, buffer.getvalue())
+        label = self.path.parent / LABEL_FILE
+        if self.scope.label and not label.is_file():
+            atomic.write_text(label, json.dumps({"task": self.scope.label}))
         self.active, self.scope.last_save = True, time.perf_counter()
         return True
+
+
+def describe_folder(folder) -> dict:
+    """What a task's checkpoint folder says of its progress, without touching it.
+
+    Returns
+    -------
+    dict
+        ``task`` (its name, "" when the folder has no :data:`LABEL_FILE`) and ``loops``:
+        one ``{"file", "loop", "epoch", "finished", "seconds", "saved_at"}`` per loop
+        file in loop order (``saved_at``: the file's time, UTC ISO 8601; ``seconds``: the
+        loop's wall time across sittings). A file that cannot be read is listed with
+        ``"error"`` instead of the progress fields.
+    """
+    folder = Path(folder)
+    label = folder / LABEL_FILE
+    try:
+        task = str(json.loads(label.read_text()).get("task", "")) if label.is_file() else ""
+    except (OSError, ValueError, AttributeError):
+        task = ""
+    files = sorted(folder.glob("*.pt"), key=lambda p: (int(p.stem.split("-", 1)[0])
+                                                       if p.stem.split("-", 1)[0].isdigit()
+                                                       else 0, p.name))
+    return {"task": task, "loops": [_describe_file(p) for p in files]}
+
+
+def _describe_file(path: Path) -> dict:
+    name = path.stem.split("-", 1)[-1]
+    saved = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+    entry = {"file": path.name, "loop": name, "saved_at": saved.isoformat()}
+    try:
+        snap = torch.load(path, map_location="cpu", weights_only=True)
+        loop = snap["loop"]
+        if snap["format"] == _FORMAT_1:
+            loop = _from_format_1(name, loop)
+        entry.update(epoch=int(loop["epoch"]), finished=bool(loop["finished"]),
+                     seconds=round(float(snap["seconds"]), 1))
+    except Exception as exc:  # a damaged file is reported, the listing goes on
+        entry["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+    return entry
