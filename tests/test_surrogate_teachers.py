@@ -165,6 +165,29 @@ def test_run_table1_end_to_end_is_deterministic(domains):
     assert run.row_label("DNN", "standalone") == "DNN" and st.full_variant("bAaT") == "++"
 
 
+def test_run_table1_queues_each_steps_distillation_ahead_of_the_next_step(domains,
+                                                                           monkeypatch):
+    """A step's distilled networks share a sweep with the next step's experts and
+    stand-alone networks, at the head of its queue; the transfers close the last sweep."""
+    sweeps = []
+    real = st.run_sweep
+
+    def recording(tasks, **kwargs):
+        sweeps.append([t.name for t in tasks])
+        return real(tasks, **kwargs)
+
+    monkeypatch.setattr(st, "run_sweep", recording)
+    st.run_table1(domains, ["A"], {"A": ["B"]}, ["DNN", "CNNLoc"],
+                  {**_cfg(), "seeds": {"DNN": 2}},
+                  variants={"DNN": ["standalone", "+++", "*"], "CNNLoc": ["standalone", "+++"]},
+                  progress=False, device="cpu")
+    assert sweeps == [
+        ["expert DNN B", "standalone DNN A"],
+        ["+++ DNN A", "expert CNNLoc B", "standalone CNNLoc A"],
+        ["+++ CNNLoc A", "expert DNN B seed 1", "standalone DNN A seed 1"],
+        ["+++ DNN A seed 1", "* DNN A"]]
+
+
 def test_run_table1_seeds_are_independent_replicates_of_seed_zero(domains):
     """Seed 0 of a 2-seed run is the 1-seed run; seed 1 differs; errors pool both seeds."""
     args = (domains, ["A"], {"A": ["B"]}, ["DNN"])

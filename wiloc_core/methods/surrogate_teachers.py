@@ -1090,11 +1090,12 @@ class _Plan:
                 self.run.histories[label] = value["history"]
         return {label: self.done[label] for label, _ in labelled}
 
-    def collect(self, keyed: list, also: list = ()) -> dict:
-        """Sweep the tasks ``also`` and those of ``keyed`` (``(error key, (label, task))``
-        pairs) together, and file each keyed result's test errors under its key (for a
-        4-part key of Table 4, the MAE appended to the key's list of rounds; for a
-        :class:`SeedKey` of Table 1, the seed's errors among those of the key's seeds).
+    def collect(self, keyed: list, also: list = (), first: list = ()) -> dict:
+        """Sweep the tasks ``also`` and those of ``keyed`` and ``first`` (``(error key,
+        (label, task))`` pairs) together, ``first`` at the head of the queue, and file
+        each keyed result's test errors under its key (for a 4-part key of Table 4, the
+        MAE appended to the key's list of rounds; for a :class:`SeedKey` of Table 1, the
+        seed's errors among those of the key's seeds).
 
         Returns
         -------
@@ -1102,7 +1103,8 @@ class _Plan:
         """
         # the longer networks first (the stand-alone ones last): a shorter sweep on few workers
         keyed = sorted(keyed, key=lambda pair: pair[1][0].startswith("standalone"))
-        done = self.sweep([*also, *(task for _, task in keyed)])
+        done = self.sweep([*(task for _, task in first), *also, *(task for _, task in keyed)])
+        keyed = [*first, *keyed]
         for key, (label, _) in keyed:
             errors = self.done[label]["errors"]
             if isinstance(key, SeedKey):
@@ -1216,45 +1218,51 @@ def run_table1(domains: dict[str, Domain], targets, sources: dict, models, cfg: 
     (a full run spans several sittings) has finished the most important part: (1) every
     model's stand-alone and fully enhanced networks for the first seed, the models in
     the order given (a cheap model first gives early results); (2) the further seeds, one
-    round of every model at a time; (3) the transfer baselines (*, **). Each step is two
-    sweeps per model (its experts with its stand-alone networks, then its distilled
-    networks); the cache keeps every finished network, and the numbers do not depend on
-    the order.
+    round of every model at a time; (3) the transfer baselines (*, **). A step (one seed
+    of one model) trains its experts with its stand-alone networks, then distils its
+    fully enhanced networks from those experts; the distillation runs in one sweep with
+    the next step's experts and stand-alone networks, queued behind it, so that a worker
+    done with a short network takes up the next step instead of waiting for the longest
+    one. The cache keeps every finished network, and the numbers do not depend on the
+    order.
     """
     plan = _Plan(models, cfg, seed, dict(n_jobs=n_jobs, scheduler=scheduler, cache=cache,
                                          progress=progress, device=device))
     chosen = {model: variants_of(variants, model) for model in models}
     seeds = {model: [int(seed) + i for i in range(seeds_of(cfg, model))] for model in models}
     wanted = {t: sources[t] for t in targets}
+    carry: list = []   # the previous step's distillations, not yet run
     for rank in range(max(len(s) for s in seeds.values())):
         for model in models:
             if rank < len(seeds[model]):
-                _table1_networks(plan, model, seeds[model][rank], chosen[model], domains,
-                                 targets, sources, wanted)
-    for model in models:
-        plan.collect([((t, model, kind), plan.transfer(kind, model,
-                                                      [domains[src] for src in sources[t]],
-                                                      domains[t]))
-                      for t in targets for kind in ("*", "**") if kind in chosen[model]])
+                carry = _table1_step(plan, model, seeds[model][rank], chosen[model], domains,
+                                     targets, sources, wanted, carry)
+    transfers = [((t, model, kind), plan.transfer(kind, model,
+                                                 [domains[src] for src in sources[t]],
+                                                 domains[t]))
+                 for model in models for t in targets for kind in ("*", "**")
+                 if kind in chosen[model]]
+    plan.collect([*carry, *transfers])
     return plan.run
 
 
-def _table1_networks(plan: _Plan, model: str, s: int, chosen, domains, targets, sources,
-                     wanted) -> None:
-    """One seed of one model in Table 1, in two sweeps: its experts together with its
-    stand-alone networks (which need no teacher, and keep both workers busy), then its
-    fully enhanced networks on every target."""
+def _table1_step(plan: _Plan, model: str, s: int, chosen, domains, targets, sources,
+                 wanted, carry: list) -> list:
+    """One seed of one model in Table 1: a sweep of the previous step's distillations
+    (``carry``, first in the queue), then this step's experts and stand-alone networks
+    (which need no teacher); returns this step's fully enhanced networks on every
+    target, distilled from those experts, for the next sweep."""
     enhanced = "+++" in chosen
     experts = plan.experts([model], domains, wanted, [s]) if enhanced else []
     alone = [(SeedKey((t, model, "standalone"), s), plan.standalone(model, domains[t], seed=s))
              for t in targets] if "standalone" in chosen else []
-    teachers = plan.teachers(plan.collect(alone, also=experts))
+    teachers = plan.teachers(plan.collect(alone, also=experts, first=carry))
     if not enhanced:
-        return
+        return []
     full, suffix = full_variant(model), plan._seed(s)[1]
-    plan.collect([(SeedKey((t, model, full), s), plan.distill(
+    return [(SeedKey((t, model, full), s), plan.distill(
         model, domains[t], [teachers[(model, src, s)] for src in sources[t]],
-        CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)) for t in targets])
+        CONSTRAINT_SETS[full], f"{full} {model} {t}{suffix}", seed=s)) for t in targets]
 
 
 run_table1.__doc__ += _EXECUTION_DOC
