@@ -395,6 +395,7 @@ def test_cache_status_lists_results_and_the_tasks_a_run_will_resume(domains, tmp
     status = cache.status()
     assert [r["task"] for r in status["results"]] == ["standalone B"]
     assert status["results"][0]["host"] and status["results"][0]["seconds"] > 0
+    assert status["results"][0]["total_seconds"] > 0       # standalone_task reports its own
     progress = {t["task"]: t for t in status["in_progress"]}
     assert set(progress) == {"standalone B, seed 1", ""}
     [loop] = progress["standalone B, seed 1"]["loops"]

@@ -281,7 +281,8 @@ def _cmd_cache_status(args) -> int:
     print(f"cache: {cache.root}\n{len(results)} results, {hours:.1f} h of computing"
           + (f"; the last {min(args.last, len(results))}:" if results and args.last else ""))
     for r in results[-args.last:] if args.last else []:
-        print(f"  {_when(r['finished_at'])}  {r['task'] or r['key'][:12]:<40} {r['seconds']:8.0f} s")
+        total = r["seconds"] if r["total_seconds"] is None else r["total_seconds"]
+        print(f"  {_when(r['finished_at'])}  {r['task'] or r['key'][:12]:<40} {total:8.0f} s")
     for sitting in cache.sittings(r["key"] for r in results):
         wall = "-" if sitting["wall_s"] is None else f"{sitting['wall_s'] / 3600:.1f} h"
         print(f"sitting {sitting['host'] or '(not recorded)'} pid {sitting['pid'] or '-'} from "

@@ -150,9 +150,11 @@ class Cache:
         Returns
         -------
         dict
-            ``results``: one ``{"key", "task", "seconds", "finished_at", "host", "pid",
-            "started"}`` per result, oldest first (``finished_at`` None for results
-            stored before it was recorded); ``in_progress``: one ``{"key", "task",
+            ``results``: one ``{"key", "task", "seconds", "total_seconds",
+            "finished_at", "host", "pid", "started"}`` per result, oldest first
+            (``seconds``: computing in the sitting that finished it; ``total_seconds``:
+            across every sitting, where the result reports it, else None; ``finished_at``
+            None for results stored before it was recorded); ``in_progress``: one ``{"key", "task",
             "loops"}`` per checkpoint folder of a task not yet cached
             (:func:`wiloc_core.training.checkpoint.describe_folder`); ``unreadable``:
             files that are not results of this store, with the reason.
@@ -175,9 +177,12 @@ class Cache:
             except (CacheError, KeyError) as exc:
                 unreadable.append({"file": str(path), "error": str(exc)})
                 continue
-            run = doc.get("run") or {}
+            run, value = doc.get("run") or {}, doc.get("value")
+            total = value.get("seconds") if isinstance(value, dict) else None
             results.append({"key": key, "task": (doc.get("task") or {}).get("name", ""),
                             "seconds": float(run.get("seconds", 0.0)),
+                            "total_seconds": float(total) if isinstance(total, int | float)
+                            else None,
                             "finished_at": run.get("finished_at"), **_sitting_of(run)})
         results.sort(key=lambda r: (r["finished_at"] is not None, r["finished_at"] or ""))
         return {"results": results, "in_progress": in_progress, "unreadable": unreadable}
