@@ -277,7 +277,8 @@ def _cmd_cache_status(args) -> int:
                          indent=2))
         return 0
     results = status["results"]
-    hours = sum(r["seconds"] for r in results) / 3600
+    hours = sum(r["seconds"] if r["total_seconds"] is None else r["total_seconds"]
+                for r in results) / 3600
     print(f"cache: {cache.root}\n{len(results)} results, {hours:.1f} h of computing"
           + (f"; the last {min(args.last, len(results))}:" if results and args.last else ""))
     for r in results[-args.last:] if args.last else []:
