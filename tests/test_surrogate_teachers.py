@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 
 from wiloc_core.data.fingerprints import FingerprintDataset, FingerprintSet  # noqa: E402
 from wiloc_core.errors import ParameterError  # noqa: E402
+from wiloc_core.experiment import Cache  # noqa: E402
 from wiloc_core.methods import surrogate_losses as L  # noqa: E402
 from wiloc_core.methods import surrogate_teachers as st  # noqa: E402
 from wiloc_core.models.surrogate import MICritic  # noqa: E402
@@ -186,6 +187,53 @@ def test_run_table1_queues_each_steps_distillation_ahead_of_the_next_step(domain
         ["+++ DNN A", "expert CNNLoc B", "standalone CNNLoc A"],
         ["+++ CNNLoc A", "expert DNN B seed 1", "standalone DNN A seed 1"],
         ["+++ DNN A seed 1", "* DNN A"]]
+
+
+@pytest.mark.parametrize("arch", ["DNN", "CNNLoc", "BayesCNN", "bAaT"])
+def test_an_experts_network_is_the_stand_alone_network(domains, arch):
+    """Alg. 2 trains S_i with J_MAE alone and its teacher never feeds back: with the same
+    seed, the expert's network and the stand-alone network are the same weights."""
+    settings = TrainSettings(epochs=3, lr=3e-3, batch_size=32, patience=2, val_fraction=0.2,
+                             device="cpu", progress=False)
+    sizes = {"BayesCNN": {"channels": (4, 8)}, "bAaT": {"width": 16, "depth": 1, "heads": 2,
+                                                        "mlp": 16}}.get(arch, {})
+    expert = st.train_expert(arch, domains["A"], settings, st.FrameworkSettings(critic_steps=2),
+                             seed=3, net_sizes={arch: sizes})
+    alone, _ = st.train_standalone(arch, domains["A"], settings, seed=3, net_sizes={arch: sizes})
+    a, b = expert.net.state_dict(), alone.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_run_table1_takes_a_targets_stand_alone_network_from_its_expert(domains, tmp_path,
+                                                                      monkeypatch):
+    names = []
+    real = st.run_sweep
+
+    def recording(tasks, **kwargs):
+        names.extend(t.name for t in tasks)
+        return real(tasks, **kwargs)
+
+    monkeypatch.setattr(st, "run_sweep", recording)
+    args = (domains, ["A", "B"], {"A": ["B"], "B": ["A"]}, ["DNN"], _cfg())
+    run = st.run_table1(*args, seed=0, variants=("standalone", "+++"), progress=False,
+                        cache=tmp_path)
+    assert not any(n.startswith("standalone") for n in names)
+    for t in ("A", "B"):
+        alone = st.standalone_task(domains[t], arch="DNN", settings=st.settings_from(_cfg())(t),
+                                   seed=0, net_sizes=_cfg()["net_sizes"])
+        np.testing.assert_array_equal(run.errors[(t, "DNN", "standalone")], alone["errors"])
+    # an expert cached before experts reported their errors: the stand-alone network trains
+    cache = Cache(tmp_path)
+    plan = st._Plan(["DNN"], _cfg(), 0, {"cache": cache})
+    _, expert_a = plan.expert("DNN", domains["A"])
+    value = cache.load(expert_a)
+    cache.store(expert_a, {k: v for k, v in value.items() if k != "errors"})
+    names.clear()
+    again = st.run_table1(*args, seed=0, variants=("standalone", "+++"), progress=False,
+                          cache=tmp_path)
+    assert [n for n in names if n.startswith("standalone")] == ["standalone DNN A"]
+    np.testing.assert_array_equal(again.errors[("A", "DNN", "standalone")],
+                                  run.errors[("A", "DNN", "standalone")])
 
 
 def test_run_table1_seeds_are_independent_replicates_of_seed_zero(domains):

@@ -51,7 +51,7 @@ import torch
 from torch import nn
 
 from wiloc_core.errors import ParameterError
-from wiloc_core.experiment import Task, run_sweep
+from wiloc_core.experiment import Cache, Task, run_sweep
 from wiloc_core.methods import surrogate_losses as L
 from wiloc_core.metrics import positioning_errors
 from wiloc_core.models.fingerprint_nets import ARCHITECTURES, RssNormalizer, build_net
@@ -839,13 +839,19 @@ def expert_task(domain: Domain, *, arch: str, settings: TrainSettings,
     -------
     dict
         ``"teacher"`` (``{"config", "state"}``: the surrogate teacher), ``"history"``,
-        ``"best_epoch"``, ``"seconds"`` and ``"device"``.
+        ``"best_epoch"``, ``"seconds"`` and ``"device"``; for a domain with a test split,
+        also ``"errors"`` (float64 [m], metres): the test errors of the expert's network
+        S_i, which Alg. 2 trains with J_MAE alone, so that it is the domain's stand-alone
+        network (:func:`train_standalone` with the same seed gives the same weights).
     """
     expert = train_expert(arch, domain, settings, framework, seed=seed, net_sizes=net_sizes,
                           teacher_input=teacher_input)
-    return {"teacher": {"config": dict(expert.teacher.config), "state": _state(expert.teacher)},
-            "history": expert.history, "best_epoch": expert.best_epoch,
-            "seconds": expert.seconds, "device": expert.device}
+    out = {"teacher": {"config": dict(expert.teacher.config), "state": _state(expert.teacher)},
+           "history": expert.history, "best_epoch": expert.best_epoch,
+           "seconds": expert.seconds, "device": expert.device}
+    if domain.x_test is not None:
+        out["errors"] = evaluate(expert.net, domain)
+    return out
 
 
 def standalone_task(domain: Domain, *, arch: str, settings: TrainSettings, seed: int,
@@ -1166,6 +1172,19 @@ class _Plan:
         wanted = sorted({(m, s) for m in models for names in names_of.values() for s in names})
         return [self.expert(m, domains[s], seed) for seed in seeds for m, s in wanted]
 
+    def scores_network(self, expert: Task) -> bool:
+        """Whether this expert task's result carries its network's test errors (so that
+        it stands for the domain's stand-alone network): true unless the cache holds a
+        result of it from before experts reported them."""
+        cache = self.execution.get("cache")
+        if cache is None:
+            return True
+        cache = cache if isinstance(cache, Cache) else Cache(cache)
+        if expert not in cache:
+            return True
+        value = cache.load(expert)
+        return isinstance(value, dict) and "errors" in value
+
     def teachers(self, done: dict) -> dict:
         """(model, source) -> teacher spec of the run's seed, and (model, source, seed) ->
         teacher spec of every seed, from a sweep's results."""
@@ -1254,7 +1273,11 @@ def _table1_step(plan: _Plan, model: str, s: int, chosen, domains, targets, sour
     target, distilled from those experts, for the next sweep."""
     enhanced = "+++" in chosen
     experts = plan.experts([model], domains, wanted, [s]) if enhanced else []
-    alone = [(SeedKey((t, model, "standalone"), s), plan.standalone(model, domains[t], seed=s))
+    twins = {plan.expert_of[label][1]: (label, task) for label, task in experts
+             if plan.scores_network(task)}
+    # a target that is also a source: its expert's network S_i is its stand-alone network
+    alone = [(SeedKey((t, model, "standalone"), s),
+              twins[t] if t in twins else plan.standalone(model, domains[t], seed=s))
              for t in targets] if "standalone" in chosen else []
     teachers = plan.teachers(plan.collect(alone, also=experts, first=carry))
     if not enhanced:
