@@ -53,6 +53,7 @@ from wiloc_core.methods.knn import (
     position_groups,
     represent,
     select_configuration,
+    training_rows,
 )
 
 #: Trees in the extremely randomized forest.
@@ -586,7 +587,6 @@ def evaluate_strongest(dataset, *, representations=REPRESENTATIONS, distances=DI
         ``.errors`` [n_test] m, ``.description``, ``.choices``, ``.candidate_scores``.
     """
     from wiloc_core.metrics import building_hit_rate, floor_hit_rate, positioning_errors
-    from wiloc_core.seeding import rng
 
     train = getattr(dataset, "train", None)
     test = getattr(dataset, "test", None)
@@ -607,10 +607,7 @@ def evaluate_strongest(dataset, *, representations=REPRESENTATIONS, distances=DI
     extra_trees = _check_bools("extra_trees", extra_trees)
     EnsembleChoice((), False, True, n_trees, max_features, -100.0)  # checks n_trees, max_features
 
-    rows = np.arange(train.n_samples)
-    if max_train_samples is not None and max_train_samples < train.n_samples:
-        rows = np.sort(rng(seed).choice(train.n_samples, size=int(max_train_samples),
-                                        replace=False))
+    rows = training_rows(train.n_samples, max_train_samples, seed)
     rss, xy = np.asarray(train.rss[rows], dtype=np.float64), train.xy[rows]
     floor, building = train.floor[rows], train.building[rows]
     groups = position_groups(xy, floor, building)

@@ -457,6 +457,16 @@ class KNNEvaluation:
         return self.config.k
 
 
+def training_rows(n: int, max_train_samples=None, seed=0) -> np.ndarray:
+    """Indices of the training rows a k-NN evaluation uses: all ``n``, or a seeded,
+    sorted random subsample of ``max_train_samples`` of them."""
+    from wiloc_core.seeding import rng
+
+    if max_train_samples is None or max_train_samples >= n:
+        return np.arange(n)
+    return np.sort(rng(seed).choice(n, size=int(max_train_samples), replace=False))
+
+
 def evaluate_weighted_knn(dataset, k_candidates, *, representations=("positive",),
                           distances=("euclidean",), min_rss=None, validation_fraction=0.2,
                           max_train_samples=None, seed=0) -> KNNEvaluation:
@@ -480,14 +490,11 @@ def evaluate_weighted_knn(dataset, k_candidates, *, representations=("positive",
     seed : int
     """
     from wiloc_core.metrics import building_hit_rate, floor_hit_rate, positioning_errors
-    from wiloc_core.seeding import rng
 
     train, test = dataset.train, dataset.test
     if train is None or train.n_samples == 0 or test is None or test.n_samples == 0:
         raise ParameterError("dataset", "train and test splits with fingerprints", dataset.name)
-    rows = np.arange(train.n_samples)
-    if max_train_samples is not None and max_train_samples < train.n_samples:
-        rows = np.sort(rng(seed).choice(train.n_samples, size=int(max_train_samples), replace=False))
+    rows = training_rows(train.n_samples, max_train_samples, seed)
     groups = position_groups(train.xy[rows], train.floor[rows], train.building[rows])
     config, val_errors = select_configuration(
         train.rss[rows], train.xy[rows], representations=representations, distances=distances,
@@ -526,12 +533,9 @@ def test_errors_in_hindsight(dataset, evaluation: KNNEvaluation, *,
     dict {(representation, distance): (k, mean test error in m)}
     """
     from wiloc_core.metrics import positioning_errors
-    from wiloc_core.seeding import rng
 
     train, test = dataset.train, dataset.test
-    rows = np.arange(train.n_samples)
-    if max_train_samples is not None and max_train_samples < train.n_samples:
-        rows = np.sort(rng(seed).choice(train.n_samples, size=int(max_train_samples), replace=False))
+    rows = training_rows(train.n_samples, max_train_samples, seed)
     if len(rows) != evaluation.n_train:
         raise ParameterError("max_train_samples", f"the {evaluation.n_train} training rows "
                              "the evaluation used", len(rows))

@@ -368,10 +368,14 @@ def describe_folder(folder) -> dict:
         task = str(json.loads(label.read_text()).get("task", "")) if label.is_file() else ""
     except (OSError, ValueError, AttributeError):
         task = ""
-    files = sorted(folder.glob("*.pt"), key=lambda p: (int(p.stem.split("-", 1)[0])
-                                                       if p.stem.split("-", 1)[0].isdigit()
-                                                       else 0, p.name))
-    return {"task": task, "loops": [_describe_file(p) for p in files]}
+    return {"task": task, "loops": [_describe_file(p) for p in
+                                    sorted(folder.glob("*.pt"), key=_loop_number)]}
+
+
+def _loop_number(path: Path) -> tuple[int, str]:
+    """``3-fit.pt`` -> (3, name): a task's loop files in the order its loops ran."""
+    number = path.stem.split("-", 1)[0]
+    return (int(number) if number.isdigit() else 0, path.name)
 
 
 def _describe_file(path: Path) -> dict:
@@ -386,5 +390,5 @@ def _describe_file(path: Path) -> dict:
         entry.update(epoch=int(loop["epoch"]), finished=bool(loop["finished"]),
                      seconds=round(float(snap["seconds"]), 1))
     except Exception as exc:  # a damaged file is reported, the listing goes on
-        entry["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+        entry["error"] = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:120]}"
     return entry
