@@ -409,3 +409,63 @@ def test_cache_status_lists_results_and_the_tasks_a_run_will_resume(domains, tmp
     assert "unreadable" in out
     assert cli.main(["cache", "status", "--root", str(tmp_path / "none"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"] == []
+
+
+def test_a_run_cut_off_on_one_machine_resumes_on_another_through_a_merge(domains, tmp_path,
+                                                                         monkeypatch, capsys):
+    from wiloc_core import cli
+
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
+    first, carried, second = (Cache(tmp_path / n) for n in ("first", "carried", "second"))
+    done = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(2), "seed": 0},
+                       data=domains["B"], version=1, name="standalone B")
+    cut = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(4), "seed": 1},
+                      data=domains["B"], version=1, name="standalone B, seed 1")
+    run_sweep([done], backend="serial", cache=first, progress=False)
+    restore = _cut_after(monkeypatch, 2)
+    with pytest.raises(Exception, match="_Cut"):
+        run_sweep([cut], backend="serial", cache=first, progress=False)
+    restore()
+
+    # first machine -> the committed store -> a fresh machine
+    assert carried.merge_from(first) == {"results": 1, "checkpoints": 1, "pruned": 0}
+    assert cli.main(["cache", "merge", str(carried.root), "--root", str(second.root)]) == 0
+    assert "1 results and 1 checkpoints copied" in capsys.readouterr().out
+    assert done in second and cut not in second
+    epochs = _count_epochs(monkeypatch)
+    [result] = run_sweep([cut], backend="serial", cache=second, progress=False)
+    assert epochs == {"1-fit.pt": 2}                 # epochs 3 and 4 only
+    whole = st.standalone_task(domains["B"], arch="DNN", settings=_settings(4), seed=1)
+    np.testing.assert_array_equal(result["errors"], whole["errors"])
+
+    # back into the committed store: the result lands, the stale checkpoint goes
+    assert carried.merge_from(second) == {"results": 1, "checkpoints": 0, "pruned": 1}
+    assert cut in carried and not carried.checkpoint_dir(cut).exists()
+    assert carried.merge_from(second) == {"results": 0, "checkpoints": 0, "pruned": 0}
+
+
+def test_a_merge_keeps_the_checkpoint_further_along_and_refuses_damaged_results(domains,
+                                                                                tmp_path,
+                                                                                monkeypatch):
+    from wiloc_core.experiment import CacheError
+
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
+    behind, ahead = Cache(tmp_path / "behind"), Cache(tmp_path / "ahead")
+    task = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(5), "seed": 0},
+                       data=domains["B"], version=1, name="standalone B")
+    for cache, saves in ((behind, 1), (ahead, 3)):
+        restore = _cut_after(monkeypatch, saves)
+        with pytest.raises(Exception, match="_Cut"):
+            run_sweep([task], backend="serial", cache=cache, progress=False)
+        restore()
+    assert ahead.merge_from(behind)["checkpoints"] == 0
+    assert checkpoint.describe_folder(ahead.checkpoint_dir(task))["loops"][0]["epoch"] == 3
+    assert behind.merge_from(ahead)["checkpoints"] == 1
+    assert checkpoint.describe_folder(behind.checkpoint_dir(task))["loops"][0]["epoch"] == 3
+
+    bad = tmp_path / "bad"
+    (bad / "cd").mkdir(parents=True)
+    (bad / "cd" / f"cd{'0' * 62}.json").write_text("not json")
+    with pytest.raises(CacheError, match=f"cd{'0' * 62}.json"):
+        Cache(tmp_path / "fresh").merge_from(Cache(bad))
+    assert not (tmp_path / "fresh").exists()

@@ -302,6 +302,25 @@ def _cmd_cache_status(args) -> int:
     return 0
 
 
+def _cmd_cache_merge(args) -> int:
+    """Merge another task store into this one (results, and checkpoints further along)."""
+    from pathlib import Path
+
+    from wiloc_core.experiment import Cache
+
+    source = Path(args.source)
+    if not source.is_dir():
+        print(f"wiloc cache merge: {source}: not a folder (expected a task cache such as "
+              "build/cache/tasks)", file=sys.stderr)
+        return 2
+    cache = Cache(Path(args.root) if args.root else None)
+    counts = cache.merge_from(Cache(source))
+    print(f"merged {source} into {cache.root}: {counts['results']} results and "
+          f"{counts['checkpoints']} checkpoints copied, {counts['pruned']} finished "
+          "checkpoints deleted")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wiloc", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -360,6 +379,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the N most recent results (0: none; default 10)")
     status.add_argument("--json", action="store_true", help="everything, as JSON")
     status.set_defaults(func=_cmd_cache_status)
+    merge = cache_sub.add_parser(
+        "merge", help="bring another task store's results and checkpoints into this one",
+        description="Copy the results SOURCE holds and this cache lacks, and the checkpoints "
+                    "of unfinished tasks where SOURCE's are further along; delete checkpoints "
+                    "of tasks now finished. A run that outlives a machine travels this way: "
+                    "merge build/cache/tasks into results/cache/tasks before committing, and "
+                    "results/cache/tasks into build/cache/tasks on the next machine.")
+    merge.add_argument("source", metavar="SOURCE", help="the task store to read")
+    merge.add_argument("--root", metavar="DIR",
+                       help="the store to write (default build/cache/tasks)")
+    merge.set_defaults(func=_cmd_cache_merge)
 
     try:
         from wiloc_core.data import cli as data_cli

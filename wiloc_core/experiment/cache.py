@@ -10,10 +10,16 @@ and torch/NumPy versions). Each file holds::
 written atomically (temporary file + rename, :mod:`wiloc_core.atomic`), so an
 interrupted sweep leaves only whole files, and the next run recomputes only what is
 missing. Torch files are read with ``weights_only=True``.
+
+A run longer than one machine's life travels between stores with :meth:`Cache.merge_from`
+(``wiloc cache merge``): finished results, and the checkpoints of tasks cut off
+mid-training (``<key>.ckpt`` folders, :mod:`wiloc_core.training.checkpoint`), so that
+another machine resumes where the last one stopped.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -187,6 +193,50 @@ class Cache:
         results.sort(key=lambda r: (r["finished_at"] is not None, r["finished_at"] or ""))
         return {"results": results, "in_progress": in_progress, "unreadable": unreadable}
 
+    def merge_from(self, other: Cache) -> dict:
+        """Bring what ``other`` holds of multi-sitting runs into this store.
+
+        Results this store lacks are copied (a key's result is the same value wherever
+        it was computed, so one already here is kept). A task cut off mid-training
+        takes ``other``'s checkpoint folder when it is further along than this store's
+        (more loops, then a later epoch of the last loop; see :func:`_progress`), and a
+        checkpoint folder of a task whose result this store now holds is deleted. Files
+        are written atomically and a checkpoint folder is swapped whole, so an
+        interrupted merge leaves both stores usable.
+
+        Returns
+        -------
+        dict
+            Counts: ``results`` copied, ``checkpoints`` copied, ``pruned`` checkpoint
+            folders deleted.
+        """
+        from wiloc_core.training import checkpoint
+
+        counts = {"results": 0, "checkpoints": 0, "pruned": 0}
+        if Path(other.root).resolve() == Path(self.root).resolve():
+            return counts
+        for path in sorted(Path(other.root).glob("*/*")):
+            key = path.name.split(".", 1)[0]
+            if path.is_file() and path.suffix in _SUFFIXES and key not in self:
+                other.read(key)  # refuse a damaged or foreign file before copying it
+                atomic.write_bytes(self.root / key[:2] / path.name, path.read_bytes())
+                counts["results"] += 1
+        for path in sorted(Path(other.root).glob("*/*.ckpt")):
+            key = path.name.split(".", 1)[0]
+            mine = self.checkpoint_dir(key)
+            if path.is_dir() and key not in self and _progress(path) > _progress(mine):
+                staging = mine.with_name(f".{mine.name}.tmp")
+                shutil.rmtree(staging, ignore_errors=True)
+                shutil.copytree(path, staging)
+                checkpoint.clear(mine)
+                staging.rename(mine)
+                counts["checkpoints"] += 1
+        for path in sorted(Path(self.root).glob("*/*.ckpt")):
+            if path.is_dir() and path.name.split(".", 1)[0] in self:
+                checkpoint.clear(path)
+                counts["pruned"] += 1
+        return counts
+
     def store(self, task: Task, value, run: dict | None = None) -> Path:
         """Write ``value`` for ``task`` atomically; returns the file."""
         key = task.key()
@@ -198,6 +248,20 @@ class Cache:
             if other != suffix:
                 (self.root / key[:2] / f"{key}{other}").unlink(missing_ok=True)
         return atomic.write_bytes(path, data)
+
+
+def _progress(folder: Path) -> tuple[int, int, bool]:
+    """How far a task's checkpoint folder has got: (loops saved, epoch of the last loop,
+    whether it finished); (0, -1, False) when there is none or its last file is
+    unreadable."""
+    from wiloc_core.training.checkpoint import describe_folder
+
+    if not folder.is_dir():
+        return (0, -1, False)
+    loops = describe_folder(folder)["loops"]
+    if not loops or "error" in loops[-1]:
+        return (0, -1, False)
+    return (len(loops), loops[-1]["epoch"], loops[-1]["finished"])
 
 
 def _sitting_of(run: dict) -> dict:
