@@ -20,10 +20,10 @@ help:
 	@echo "make bench                      benchmarks -> build/bench.json"
 	@echo "make lab                        JupyterLab on the chapters and labs (.md open as notebooks)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[all]'
 	touch $(STAMP)
 
 setup: $(STAMP) js-deps
