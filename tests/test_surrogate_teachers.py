@@ -344,9 +344,10 @@ def _spy_teacher(monkeypatch):
     return calls
 
 
-#: Numbers of the default reading before ``teacher_input`` existed (same code path).
-GOLDEN_POSITION = {"g_mae": 0.6009869873523712, "sim": 0.6869769394397736,
-                   "distill_mae": 19.84468506018479}
+#: Numbers of the default reading before ``teacher_input`` existed (same code path),
+#: redrawn once when the networks' dropout masks moved to uniforms (VERSION 3).
+GOLDEN_POSITION = {"g_mae": 0.6199955642223358, "sim": 0.6816358268260956,
+                   "distill_mae": 20.168847192749684}
 
 
 def test_teacher_input_modes_change_only_what_the_teacher_reads(domains, monkeypatch):

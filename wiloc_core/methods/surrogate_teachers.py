@@ -107,7 +107,9 @@ __all__ = [
 
 #: Version of what this module's tasks compute (:mod:`wiloc_core.experiment` cache keys):
 #: bump it whenever a change alters a trained network or its errors.
-VERSION = 2  # 2: BayesCNN and bAaT default to their full reconstruction sizes
+# 2: BayesCNN and bAaT default to their full reconstruction sizes; 3: the networks' dropout
+# masks come from wiloc_core.models.layers (uniforms, not bernoulli_: same law, other draws)
+VERSION = 3
 
 #: Where this implementation had to choose because the paper does not say.
 RECONSTRUCTION_NOTES = {

@@ -45,6 +45,7 @@ import torch
 from torch import nn
 
 from wiloc_core.errors import ParameterError
+from wiloc_core.models.layers import Dropout, PreNormEncoderLayer
 
 __all__ = [
     "ARCHITECTURES",
@@ -175,7 +176,7 @@ def _mlp(sizes, activation, dropout=0.0, last_activation=True):
         if i < len(sizes) - 2 or last_activation:
             layers.append(activation())
             if dropout and i < len(sizes) - 2:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -242,7 +243,7 @@ class CNNLoc(FingerprintNet):
                                  f"over {sae[-1]} steps", kernel)
         self.framer = nn.Sequential(RssNormalizer("powed", -95.0, 2.8),
                                     _mlp((self.n_aps, *sae), nn.ELU), _ToSequence(),
-                                    nn.Dropout(dropout))
+                                    Dropout(dropout))
         convs, channels = [], 1
         for f in filters:
             convs += [nn.Conv1d(channels, f, kernel), nn.ELU()]
@@ -303,7 +304,7 @@ class BayesCNN(FingerprintNet):
         self.extractor = nn.Sequential(*blocks, nn.Flatten())
         self.z_dim = channels[-1]
         self.regressor = nn.Sequential(nn.Linear(self.z_dim, head), nn.ReLU(),
-                                       nn.Dropout(dropout), nn.Linear(head, 2))
+                                       Dropout(dropout), nn.Linear(head, 2))
 
 
 class _Tokenizer(nn.Module):
@@ -329,9 +330,8 @@ class _Tokenizer(nn.Module):
 class _TransformerExtractor(nn.Module):
     def __init__(self, width, depth, heads, mlp, dropout):
         super().__init__()
-        layer = nn.TransformerEncoderLayer(width, heads, mlp, dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.encoder = nn.Sequential(*(PreNormEncoderLayer(width, heads, mlp, dropout)
+                                       for _ in range(depth)))
         self.norm = nn.LayerNorm(width)
 
     def forward(self, tokens):
