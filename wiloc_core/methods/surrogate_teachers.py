@@ -109,6 +109,7 @@ __all__ = [
 #: bump it whenever a change alters a trained network or its errors.
 # 2: BayesCNN and bAaT default to their full reconstruction sizes; 3: the networks' dropout
 # masks come from wiloc_core.models.layers (uniforms, not bernoulli_: same law, other draws)
+# and BayesCNN convolves channels-last (same arithmetic, other rounding)
 VERSION = 3
 
 #: Where this implementation had to choose because the paper does not say.
