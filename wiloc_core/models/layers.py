@@ -8,7 +8,10 @@ heads × tokens × tokens, 2.2 M numbers per layer at batch 128 on UJIIndoorLoc)
 draws were a quarter of a training step's time; these layers cut that step by about a
 quarter. The arithmetic is the same (eval mode agrees with torch's layers to float32
 rounding, ``tests/test_models_layers.py``); only the random masks differ, which are
-drawn from torch's global generator like torch's own.
+drawn from torch's global generator like torch's own. A stack of encoder layers built
+one by one (as bAaT's is) starts from independently drawn weights, where
+``torch.nn.TransformerEncoder`` deep-copies one initialised layer, so that its layers
+start equal.
 """
 
 from __future__ import annotations
