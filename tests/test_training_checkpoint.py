@@ -372,12 +372,9 @@ def test_early_stopping_keeps_the_best_epoch_and_counts_patience():
         EarlyStopping({"net": net}, patience=0)
 
 
-def test_cache_status_lists_results_and_the_tasks_a_run_will_resume(domains, tmp_path,
-                                                                     monkeypatch, capsys):
-    from wiloc_core import cli
-
-    monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
-    cache = Cache(tmp_path)
+def _one_done_one_cut(cache, domains, monkeypatch):
+    """Two stand-alone tasks in ``cache``: one finished (2 epochs), one cut off after its
+    second epoch's checkpoint (of 4). Returns (done, cut)."""
     done = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(2), "seed": 0},
                        data=domains["B"], version=1, name="standalone B")
     cut = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(4), "seed": 1},
@@ -387,6 +384,16 @@ def test_cache_status_lists_results_and_the_tasks_a_run_will_resume(domains, tmp
     with pytest.raises(Exception, match="_Cut"):
         run_sweep([cut], backend="serial", cache=cache, progress=False)
     restore()
+    return done, cut
+
+
+def test_cache_status_lists_results_and_the_tasks_a_run_will_resume(domains, tmp_path,
+                                                                     monkeypatch, capsys):
+    from wiloc_core import cli
+
+    monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
+    cache = Cache(tmp_path)
+    done, cut = _one_done_one_cut(cache, domains, monkeypatch)
     first_format = cache.checkpoint_dir("ab" + "0" * 62)       # an older run's folder
     first_format.mkdir(parents=True)
     (first_format / "1-fit.pt").write_bytes(b"damaged")
@@ -417,17 +424,9 @@ def test_a_run_cut_off_on_one_machine_resumes_on_another_through_a_merge(domains
 
     monkeypatch.setenv("WILOC_CHECKPOINT_S", "0")
     first, carried, second = (Cache(tmp_path / n) for n in ("first", "carried", "second"))
-    done = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(2), "seed": 0},
-                       data=domains["B"], version=1, name="standalone B")
-    cut = Task.create(st.standalone_task, {"arch": "DNN", "settings": _settings(4), "seed": 1},
-                      data=domains["B"], version=1, name="standalone B, seed 1")
-    run_sweep([done], backend="serial", cache=first, progress=False)
-    restore = _cut_after(monkeypatch, 2)
-    with pytest.raises(Exception, match="_Cut"):
-        run_sweep([cut], backend="serial", cache=first, progress=False)
-    restore()
+    done, cut = _one_done_one_cut(first, domains, monkeypatch)
 
-    # first machine -> the committed store -> a fresh machine
+    # first machine -> durable storage -> a fresh machine
     assert carried.merge_from(first) == {"results": 1, "checkpoints": 1, "pruned": 0}
     assert cli.main(["cache", "merge", str(carried.root), "--root", str(second.root)]) == 0
     assert "1 results and 1 checkpoints copied" in capsys.readouterr().out
@@ -438,7 +437,7 @@ def test_a_run_cut_off_on_one_machine_resumes_on_another_through_a_merge(domains
     whole = st.standalone_task(domains["B"], arch="DNN", settings=_settings(4), seed=1)
     np.testing.assert_array_equal(result["errors"], whole["errors"])
 
-    # back into the committed store: the result lands, the stale checkpoint goes
+    # back into durable storage: the result lands, the stale checkpoint goes
     assert carried.merge_from(second) == {"results": 1, "checkpoints": 0, "pruned": 1}
     assert cut in carried and not carried.checkpoint_dir(cut).exists()
     assert carried.merge_from(second) == {"results": 0, "checkpoints": 0, "pruned": 0}

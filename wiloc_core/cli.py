@@ -383,9 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
         "merge", help="bring another task store's results and checkpoints into this one",
         description="Copy the results SOURCE holds and this cache lacks, and the checkpoints "
                     "of unfinished tasks where SOURCE's are further along; delete checkpoints "
-                    "of tasks now finished. A run that outlives a machine travels this way: "
-                    "merge build/cache/tasks into results/cache/tasks before committing, and "
-                    "results/cache/tasks into build/cache/tasks on the next machine.")
+                    "of tasks now finished. A run that outlives a machine travels this way, "
+                    "through storage outside the repository (the cache holds network weights).")
     merge.add_argument("source", metavar="SOURCE", help="the task store to read")
     merge.add_argument("--root", metavar="DIR",
                        help="the store to write (default build/cache/tasks)")
